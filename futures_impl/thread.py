@@ -1,0 +1,285 @@
+"""ThreadPoolExecutor: calls run on a pool of worker threads of this process.
+
+How it works. submit() wraps the call in a _WorkItem and puts it on `_work_queue`, a
+C-level SimpleQueue that every worker blocks on. A worker that finishes an item drops a
+token into `_idle_semaphore` ("one worker is idle"); submit() takes a token if there is one
+and otherwise starts a new thread, until `_max_workers` threads exist. So threads are made
+on demand and idle ones are reused.
+
+Stopping: `None` on the queue is the stop signal. A worker that reads it re-posts it (so
+every sibling sees it too) and leaves, but only once the pool is shut down, garbage
+collected, or the interpreter is exiting; otherwise it was only a wake-up.
+
+Interpreter exit: the `_python_exit` hook (registered with threading._register_atexit,
+which runs before non-daemon threads are joined) refuses new work, wakes every worker and
+joins it, so submitted work still finishes. Embedded interpreters whose threading module
+lacks that hook get daemon workers and a plain atexit hook instead; without a hook a
+non-daemon worker blocked on its queue would hang the interpreter's exit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import threading
+import weakref
+from . import _base
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable
+
+_register_exit_hook = getattr(threading, "_register_atexit", None)
+_DAEMON_WORKERS = _register_exit_hook is None
+
+# Module state for interpreter exit. Guarded by _exit_lock; written by submit() (via
+# _start_worker) and by _python_exit().
+_exit_lock = threading.Lock()
+_exiting = False
+_live_workers: weakref.WeakKeyDictionary[threading.Thread, queue.SimpleQueue[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+if hasattr(os, "register_at_fork"):
+    # A child forked while another thread held the lock must not inherit it locked.
+    os.register_at_fork(after_in_child=lambda: globals().update(_exit_lock=threading.Lock()))
+
+
+def _python_exit() -> None:
+    global _exiting
+    with _exit_lock:
+        _exiting = True
+        workers = list(_live_workers.items())
+    for _, work_queue in workers:
+        work_queue.put(None)
+    for thread, _ in workers:
+        thread.join()
+
+
+if _register_exit_hook is not None:
+    _register_exit_hook(_python_exit)
+else:
+    import atexit
+
+    atexit.register(_python_exit)
+
+
+class BrokenThreadPool(_base.BrokenExecutor):
+    """A worker thread failed its initializer; the pool runs nothing more."""
+
+
+class _WorkItem:
+    __slots__ = ("future", "fn", "args", "kwargs")
+
+    def __init__(
+        self, future: _base.Future[Any], fn: Callable[..., Any], args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        self.future = future
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+
+    def run(self) -> None:
+        future = self.future
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            outcome = self.fn(*self.args, **self.kwargs)
+        except BaseException as exc:
+            future.set_exception(exc)
+            del exc  # the traceback references this frame
+        else:
+            future.set_result(outcome)
+
+
+class _IdleTokens:
+    """A count of idle workers, with the two operations the pool needs.
+
+    release() adds a token; acquire(timeout=0) takes one if any. Both are single C-level
+    deque operations, atomic under the GIL, so no Python-level lock is taken per task.
+    """
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self) -> None:
+        from collections import deque
+
+        self._tokens: Any = deque()
+
+    def acquire(self, blocking: bool = False, timeout: float | None = 0) -> bool:
+        if blocking and timeout != 0:
+            raise ValueError("idle tokens are only ever taken without blocking")
+        tokens = self._tokens
+        if tokens:
+            try:
+                tokens.pop()
+                return True
+            except IndexError:  # another submitter took the last one meanwhile
+                pass
+        return False
+
+    def release(self) -> None:
+        self._tokens.append(None)
+
+
+def _default_max_workers() -> int:
+    cpus = getattr(os, "process_cpu_count", os.cpu_count)()
+    return min(32, (cpus or 1) + 4)
+
+
+def _worker(
+    executor_ref: weakref.ref[ThreadPoolExecutor],
+    work_queue: queue.SimpleQueue[_WorkItem | None],
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
+) -> None:
+    if initializer is not None:
+        try:
+            initializer(*initargs)
+        except BaseException:
+            _base._get_logger().critical("Exception in initializer:", exc_info=True)
+            executor = executor_ref()
+            if executor is not None:
+                executor._initializer_failed()
+            return
+    get = work_queue.get
+    try:
+        while True:
+            item = get()
+            if item is not None:
+                item.run()
+                del item  # drop the future before blocking, so results can be collected
+                executor = executor_ref()
+                if executor is not None:
+                    executor._idle_semaphore.release()
+                del executor
+                continue
+            # A stop signal or a wake-up: leave only if the pool is really done for.
+            executor = executor_ref()
+            if _exiting or executor is None or executor._shutdown:
+                if executor is not None:
+                    executor._shutdown = True
+                work_queue.put(None)
+                return
+            del executor
+    except BaseException:
+        _base._get_logger().critical("Exception in worker", exc_info=True)
+
+
+class ThreadPoolExecutor(_base.Executor):
+    """An executor that runs each call on one of up to `max_workers` threads."""
+
+    _pool_counter = itertools.count().__next__
+
+    # Fields: _shutdown, _broken and _threads are written under _shutdown_lock by the
+    # submitting/shutting-down threads (and _broken by a worker whose initializer failed);
+    # workers read _shutdown without the lock (a stale read only delays their exit until
+    # the next wake-up). _work_queue and _idle_semaphore are thread-safe by themselves.
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        thread_name_prefix: str = "",
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        if max_workers is None:
+            max_workers = _default_max_workers()
+        if max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        self._max_workers = max_workers
+        self._work_queue: queue.SimpleQueue[_WorkItem | None] = queue.SimpleQueue()
+        self._idle_semaphore = _IdleTokens()
+        self._threads: set[threading.Thread] = set()
+        self._broken: str | bool = False
+        self._shutdown = False
+        self._shutdown_lock = threading.Lock()
+        self._thread_name_prefix = thread_name_prefix or (
+            f"ThreadPoolExecutor-{self._pool_counter()}"
+        )
+        self._initializer = initializer
+        self._initargs = initargs
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> _base.Future[Any]:
+        with self._shutdown_lock:
+            if self._broken:
+                raise BrokenThreadPool(self._broken)
+            if self._shutdown:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            if _exiting:
+                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+            future: _base.Future[Any] = _base.Future()
+            self._work_queue.put(_WorkItem(future, fn, args, kwargs))
+            if not self._idle_semaphore.acquire(timeout=0):
+                if len(self._threads) < self._max_workers:
+                    self._start_worker()
+            return future
+
+    submit.__doc__ = _base.Executor.submit.__doc__
+
+    def _start_worker(self) -> None:
+        # Caller holds _shutdown_lock.
+        work_queue = self._work_queue
+        thread = threading.Thread(
+            name=f"{self._thread_name_prefix}_{len(self._threads)}",
+            target=_worker,
+            args=(
+                weakref.ref(self, lambda _, q=work_queue: q.put(None)),
+                work_queue,
+                self._initializer,
+                self._initargs,
+            ),
+            daemon=_DAEMON_WORKERS,
+        )
+        with _exit_lock:
+            if _exiting:
+                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+            thread.start()
+            self._threads.add(thread)
+            _live_workers[thread] = work_queue
+
+    def _drain(self) -> list[_WorkItem]:
+        items = []
+        while True:
+            try:
+                item = self._work_queue.get_nowait()
+            except queue.Empty:
+                return items
+            if item is not None:
+                items.append(item)
+
+    def _initializer_failed(self) -> None:
+        with self._shutdown_lock:
+            self._broken = "A thread initializer failed, the thread pool is not usable anymore"
+            for item in self._drain():
+                if item.future.set_running_or_notify_cancel():
+                    item.future.set_exception(BrokenThreadPool(self._broken))
+            self._work_queue.put(None)  # let idle siblings see the pool is done for
+            self._shutdown = True
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._shutdown_lock:
+            self._shutdown = True
+            if cancel_futures:
+                for item in self._drain():
+                    # Settle it fully, so wait()/as_completed() on it do not hang.
+                    if item.future.cancel():
+                        item.future.set_running_or_notify_cancel()
+            self._work_queue.put(None)
+        if wait:
+            for thread in list(self._threads):
+                thread.join()
+
+    shutdown.__doc__ = _base.Executor.shutdown.__doc__
+
+    def __repr__(self) -> str:
+        state = "broken" if self._broken else "shut down" if self._shutdown else "running"
+        return (
+            f"<{type(self).__name__} at {id(self):#x} state={state}"
+            f" threads={len(self._threads)}/{self._max_workers}>"
+        )
+
