@@ -1,0 +1,380 @@
+"""The timed scenarios: one function per workload, the same code for every side.
+
+Each function takes ``api`` (the module under test, e.g. ``concurrent.futures``
+or ``futures_impl``, or a namespace holding loky's ``ProcessPoolExecutor``)
+and a size ``n``, does its setup, times only the workload with
+``time.perf_counter`` and returns ``(seconds, units)``; the harness divides.
+Setup (pool creation, thread start-up, building finished futures) stays
+outside the timed region unless the scenario is *about* it (pool start-up,
+shutdown, lifecycle, import).
+
+Nothing here may use ``sleep()`` to order threads: hand-offs use
+``SimpleQueue``/``Barrier`` so that both sides do exactly the same work.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import threading
+from collections import deque
+from queue import SimpleQueue
+from time import perf_counter
+from typing import Any, Callable, Iterator, Tuple
+
+from ._tasks import callback, ident
+
+Result = Tuple[float, int]
+THREADS = 4  # worker threads of every thread-pool scenario (and of the mini pool floor)
+PROCS = 2  # worker processes of every process-pool scenario (= cores of the bench box)
+BARRIER_TIMEOUT = 30.0
+
+
+def _prime_threads(ex: Any) -> None:
+    """Make sure all THREADS workers exist before timing (steady state)."""
+    barrier = threading.Barrier(THREADS + 1)
+    fs = [ex.submit(barrier.wait, BARRIER_TIMEOUT) for _ in range(THREADS)]
+    try:
+        barrier.wait(BARRIER_TIMEOUT)
+    except threading.BrokenBarrierError:  # a pool that cannot run 4 tasks at once
+        pass
+    for f in fs:
+        f.exception()
+
+
+def _prime_procs(ex: Any) -> None:
+    """Start the workers and run a few tasks so the pool is warm."""
+    for f in [ex.submit(ident, i) for i in range(4 * PROCS)]:
+        f.result()
+
+
+# ---------------------------------------------------------------- thread pool
+
+
+def thread_submit_small(api: Any, n: int) -> Result:
+    """submit 10 tasks, then result() of each; repeated (steady-state pool)."""
+    batch = 10
+    loops = max(1, n // batch)
+    with api.ThreadPoolExecutor(THREADS) as ex:
+        _prime_threads(ex)
+        submit = ex.submit
+        t0 = perf_counter()
+        for _ in range(loops):
+            fs = [submit(ident, 1) for _ in range(batch)]
+            for f in fs:
+                f.result()
+        t = perf_counter() - t0
+    return t, loops * batch
+
+
+def thread_submit_batch(api: Any, n: int) -> Result:
+    """submit n tasks (20k in the full run), then result() of each."""
+    with api.ThreadPoolExecutor(THREADS) as ex:
+        _prime_threads(ex)
+        submit = ex.submit
+        t0 = perf_counter()
+        fs = [submit(ident, i) for i in range(n)]
+        for f in fs:
+            f.result()
+        t = perf_counter() - t0
+    return t, n
+
+
+def thread_map(api: Any, n: int) -> Result:
+    with api.ThreadPoolExecutor(THREADS) as ex:
+        _prime_threads(ex)
+        t0 = perf_counter()
+        for _ in ex.map(ident, range(n)):
+            pass
+        t = perf_counter() - t0
+    return t, n
+
+
+GEN_TAKE = 1000  # results consumed from the long generator
+GEN_BUFFERSIZE = 64
+
+
+def _consume_map(ex: Any, source: Iterator[int], take: int, **kw: Any) -> float:
+    t0 = perf_counter()
+    it = ex.map(ident, source, **kw)
+    for _ in itertools.islice(it, take):
+        pass
+    it.close()  # cancels what was submitted but not consumed
+    return perf_counter() - t0
+
+
+def thread_map_gen(api: Any, n: int) -> Result:
+    """map over a generator of n items, no buffersize (both sides eager), take 1,000."""
+    take = min(GEN_TAKE, n)
+    with api.ThreadPoolExecutor(THREADS) as ex:
+        _prime_threads(ex)
+        t = _consume_map(ex, iter(range(n)), take)
+    return t, take
+
+
+def thread_map_gen_buffersize(api: Any, n: int) -> Result:
+    """map(..., buffersize=64) over an infinite generator, take 1,000.
+
+    A side without ``buffersize`` (the stdlib before 3.14) cannot take an
+    infinite input: it maps a generator of n items without buffersize, and the
+    row says so.
+    """
+    take = min(GEN_TAKE, n)
+    with api.ThreadPoolExecutor(THREADS) as ex:
+        _prime_threads(ex)
+        if api.has_buffersize:
+            t = _consume_map(ex, itertools.count(), take, buffersize=GEN_BUFFERSIZE)
+        else:
+            t = _consume_map(ex, iter(range(n)), take)
+    return t, take
+
+
+def thread_pool_lifecycle(api: Any, n: int) -> Result:
+    """ThreadPoolExecutor() + one task + shutdown(wait=True), n times."""
+    TPE = api.ThreadPoolExecutor
+    t0 = perf_counter()
+    for _ in range(n):
+        ex = TPE(THREADS)
+        ex.submit(ident, 1).result()
+        ex.shutdown(wait=True)
+    return perf_counter() - t0, n
+
+
+# ---------------------------------------------------------------- futures, wait, as_completed
+
+
+def _done_futures(api: Any, n: int) -> list[Any]:
+    fs = [api.Future() for _ in range(n)]
+    for i, f in enumerate(fs):
+        f.set_result(i)
+    return fs
+
+
+AS_COMPLETED_SET = 1000  # futures per call in the "over done futures" rows
+
+
+def as_completed_done(api: Any, n: int) -> Result:
+    size = min(AS_COMPLETED_SET, n)
+    fs = _done_futures(api, size)
+    loops = max(1, n // size)
+    as_completed = api.as_completed
+    t0 = perf_counter()
+    for _ in range(loops):
+        for _f in as_completed(fs):
+            pass
+    return perf_counter() - t0, loops * size
+
+
+def as_completed_threaded(api: Any, n: int) -> Result:
+    """as_completed over n pending futures that another thread finishes in order."""
+    fs = [api.Future() for _ in range(n)]
+    barrier = threading.Barrier(2)
+
+    def finisher() -> None:
+        barrier.wait(BARRIER_TIMEOUT)
+        for i, f in enumerate(fs):
+            f.set_result(i)
+
+    th = threading.Thread(target=finisher)
+    th.start()
+    barrier.wait(BARRIER_TIMEOUT)
+    t0 = perf_counter()
+    count = 0
+    for _f in api.as_completed(fs):
+        count += 1
+    t = perf_counter() - t0
+    th.join()
+    assert count == n
+    return t, n
+
+
+def _wait_first(api: Any, size: int, calls: int) -> Result:
+    """``done, pending = wait(pending, FIRST_COMPLETED)`` in a loop.
+
+    ``pending`` always holds ``size`` futures: before each call the oldest one is
+    handed to a finisher thread (SimpleQueue), after it a fresh pending future
+    is added.  Each call therefore scans/arms ``size`` futures and returns when
+    the finisher completes one (immediately if it was quicker than the call).
+    """
+    Future = api.Future
+    wait = api.wait
+    first = api.FIRST_COMPLETED
+    order: deque[Any] = deque(Future() for _ in range(size))
+    pending: Any = set(order)
+    q: SimpleQueue[Any] = SimpleQueue()
+
+    def finisher() -> None:
+        while True:
+            f = q.get()
+            if f is None:
+                return
+            f.set_result(None)
+
+    th = threading.Thread(target=finisher)
+    th.start()
+    try:
+        t0 = perf_counter()
+        for _ in range(calls):
+            q.put(order.popleft())
+            _done, pending = wait(pending, return_when=first)
+            nf = Future()
+            order.append(nf)
+            pending.add(nf)
+        t = perf_counter() - t0
+    finally:
+        q.put(None)
+        th.join()
+    return t, calls
+
+
+def wait_first_100(api: Any, n: int) -> Result:
+    return _wait_first(api, 100, n)
+
+
+def wait_first_2000(api: Any, n: int) -> Result:
+    return _wait_first(api, 2000, n)
+
+
+def wait_all_done(api: Any, n: int) -> Result:
+    size = min(AS_COMPLETED_SET, n)
+    fs = _done_futures(api, size)
+    loops = max(1, n // size)
+    wait = api.wait
+    t0 = perf_counter()
+    for _ in range(loops):
+        wait(fs)
+    return perf_counter() - t0, loops * size
+
+
+def future_callback(api: Any, n: int) -> Result:
+    """Future() + add_done_callback(cb) + set_result(x)."""
+    Future = api.Future
+    t0 = perf_counter()
+    for i in range(n):
+        f = Future()
+        f.add_done_callback(callback)
+        f.set_result(i)
+    return perf_counter() - t0, n
+
+
+# ---------------------------------------------------------------- process pool
+
+
+def process_startup(api: Any, n: int) -> Result:
+    """ProcessPoolExecutor(2) until the first result is back (shutdown untimed)."""
+    PPE = api.ProcessPoolExecutor
+    total = 0.0
+    for _ in range(n):
+        t0 = perf_counter()
+        ex = PPE(PROCS)
+        ex.submit(ident, 1).result()
+        total += perf_counter() - t0
+        ex.shutdown(wait=True)
+    return total, n
+
+
+def process_shutdown(api: Any, n: int) -> Result:
+    """shutdown(wait=True) of a warm pool of 2 workers."""
+    PPE = api.ProcessPoolExecutor
+    total = 0.0
+    for _ in range(n):
+        ex = PPE(PROCS)
+        _prime_procs(ex)
+        t0 = perf_counter()
+        ex.shutdown(wait=True)
+        total += perf_counter() - t0
+    return total, n
+
+
+def _process_pool(api: Any) -> Any:
+    ex = api.ProcessPoolExecutor(PROCS)
+    _prime_procs(ex)
+    return ex
+
+
+def process_submit(api: Any, n: int) -> Result:
+    ex = _process_pool(api)
+    try:
+        submit = ex.submit
+        t0 = perf_counter()
+        fs = [submit(ident, i) for i in range(n)]
+        for f in fs:
+            f.result()
+        t = perf_counter() - t0
+    finally:
+        ex.shutdown(wait=True)
+    return t, n
+
+
+def _process_map(api: Any, n: int, chunksize: int) -> Result:
+    ex = _process_pool(api)
+    try:
+        t0 = perf_counter()
+        for _ in ex.map(ident, range(n), chunksize=chunksize):
+            pass
+        t = perf_counter() - t0
+    finally:
+        ex.shutdown(wait=True)
+    return t, n
+
+
+def process_map_1(api: Any, n: int) -> Result:
+    return _process_map(api, n, 1)
+
+
+def process_map_64(api: Any, n: int) -> Result:
+    return _process_map(api, n, 64)
+
+
+# ---------------------------------------------------------------- import
+
+
+IMPORT_SNIPPET = (
+    "import time; t = time.perf_counter(); import {mod}; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def import_module_wall(module: str, n: int, cwd: str) -> list[float]:
+    """Seconds taken by ``import module`` in each of n fresh interpreters."""
+    out = []
+    code = IMPORT_SNIPPET.format(mod=module)
+    for _ in range(n):
+        r = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        out.append(float(r.stdout.strip().splitlines()[-1]))
+    return out
+
+
+# Scenario name -> function.  "import" is special-cased by the worker.
+FUNCTIONS: dict[str, Callable[[Any, int], Result]] = {
+    f.__name__: f
+    for f in (
+        thread_submit_small,
+        thread_submit_batch,
+        thread_map,
+        thread_map_gen,
+        thread_map_gen_buffersize,
+        thread_pool_lifecycle,
+        as_completed_done,
+        as_completed_threaded,
+        wait_first_100,
+        wait_first_2000,
+        wait_all_done,
+        future_callback,
+        process_startup,
+        process_submit,
+        process_map_1,
+        process_map_64,
+        process_shutdown,
+    )
+}
+
+__all__ = ["FUNCTIONS", "import_module_wall"]
