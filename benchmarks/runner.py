@@ -75,7 +75,7 @@ def run_worker(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
         except (ProcessLookupError, PermissionError):
             pass
     if proc.returncode != 0:
-        tail = (err or "").strip().splitlines()[-3:]
+        tail = (err or "").strip().splitlines()[-1:]
         raise WorkerFailed(f"exit {proc.returncode}: " + " | ".join(tail))
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     if not lines:
@@ -165,7 +165,10 @@ def _git_commit() -> Optional[str]:
     try:
         r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                            capture_output=True, text=True, timeout=10)
-        return r.stdout.strip() or None
+        d = subprocess.run(["git", "status", "--porcelain", "--", "futures_impl"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=10)
+        dirty = "+dirty" if d.stdout.strip() else ""
+        return (r.stdout.strip() + dirty) or None
     except (OSError, subprocess.SubprocessError):
         return None
 

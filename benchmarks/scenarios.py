@@ -331,18 +331,25 @@ def process_map_64(api: Any, n: int) -> Result:
 
 
 IMPORT_SNIPPET = (
-    "import time; t = time.perf_counter(); import {mod}; "
-    "print(time.perf_counter() - t)"
+    "import sys; sys.path.insert(0, {root!r}); import time; t = time.perf_counter(); "
+    "import {mod}; print(time.perf_counter() - t)"
 )
 
 
 def import_module_wall(module: str, n: int, cwd: str) -> list[float]:
-    """Seconds taken by ``import module`` in each of n fresh interpreters."""
+    """Seconds taken by ``import module`` in each of n fresh interpreters.
+
+    ``-I -S``: no site, no user site, no PYTHON* variables, so that ``.pth``
+    files of whatever is installed (certifi's imports ``re``, ``pathlib``...)
+    do not pre-import half of the dependencies and hide their cost.  The time
+    is taken inside the child around the import statement alone, so
+    interpreter start-up is not part of it.
+    """
     out = []
-    code = IMPORT_SNIPPET.format(mod=module)
+    code = IMPORT_SNIPPET.format(mod=module, root=cwd)
     for _ in range(n):
         r = subprocess.run(
-            [sys.executable, "-c", code],
+            [sys.executable, "-I", "-S", "-c", code],
             cwd=cwd,
             capture_output=True,
             text=True,
