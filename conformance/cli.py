@@ -1,0 +1,346 @@
+"""``python -m conformance``: CPython's concurrent.futures suites against futures_impl.
+
+Why: the project's central claim -- futures_impl behaves like
+concurrent.futures -- is proved by the test suites CPython ships, run on every
+local interpreter against futures_impl in place of the stdlib, and compared
+test by test with a baseline run of the same suite against the real stdlib.
+
+How: discover (interpreter, suite) pairs (``discover``), give each interpreter
+a private venv carrying the substitution hook (``venvs``), list the suite's
+test classes against the stdlib, prove with a probe that the substitution
+reaches fork/forkserver/spawn and ``-I``/``-E`` children, then run every class
+twice -- stdlib and futures_impl, interleaved so that both see the same load
+-- one worker process per class with a per-class timeout (``runner``).
+Unexpected differences are re-run once (both variants) to tell flakes from
+real differences; then ``report`` compares and judges against
+``known_differences.txt``.  Exit status: 0 when the only differences are the
+listed ones and every listed test that ran still differs, 1 otherwise, 2 when
+nothing could be run or the substitution did not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import sys
+import time
+from typing import Optional
+
+from . import discover, report, runner, venvs
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KNOWN_FILE = os.path.join(HERE, "known_differences.txt")
+RESULTS_DIR = os.path.join(HERE, "results")
+QUICK_DROP = ("ProcessPoolFork", "ProcessPoolForkserver", "ProcessPoolSpawn")
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m conformance",
+        description="Run CPython's concurrent.futures test suites against futures_impl and the "
+        "stdlib on every local interpreter, and compare them test by test.",
+    )
+    p.add_argument("--quick", action="store_true",
+                   help="one start method per process-pool class (the interpreter's default)")
+    p.add_argument("--python", action="append", metavar="VERSION",
+                   help="only interpreters whose label or version starts with VERSION "
+                   "(e.g. 3.12, 3.11.2, pyenv-3.11); repeatable")
+    p.add_argument("--interpreter", action="append", metavar="PATH",
+                   help="use this python executable instead of discovering interpreters; repeatable")
+    p.add_argument("--suite", metavar="PATH",
+                   help="test_concurrent_futures.py or package directory to use instead of the "
+                   "interpreters' own")
+    p.add_argument("-k", "--match", action="append", metavar="PATTERN",
+                   help="only tests whose id contains PATTERN (or matches it, with *); repeatable")
+    p.add_argument("--json", metavar="FILE", help="write all results, with failure texts, to FILE")
+    p.add_argument("--jobs", "-j", type=int, default=2, help="worker processes at once (default 2)")
+    p.add_argument("--timeout", type=float, default=300.0,
+                   help="seconds per test class before its process tree is killed (default 300)")
+    p.add_argument("--retries", type=int, default=1,
+                   help="re-runs of classes with unexpected outcomes, to tell flakes (default 1)")
+    p.add_argument("--known", default=KNOWN_FILE, metavar="FILE",
+                   help="known-differences file (default conformance/known_differences.txt)")
+    p.add_argument("--update-known", action="store_true",
+                   help="rewrite the known-differences file from this run (tests that ran only)")
+    p.add_argument("--impl-root", default=runner.REPO, metavar="DIR",
+                   help="directory holding the futures_impl package to test (default: this repo)")
+    p.add_argument("--only", choices=runner.VARIANTS,
+                   help="run one variant only (no comparison; for debugging)")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="where the per-interpreter venvs live (default ~/.cache/futures_impl-conformance)")
+    p.add_argument("--results-dir", default=RESULTS_DIR, metavar="DIR",
+                   help="per-class logs (default conformance/results)")
+    p.add_argument("-v", "--verbose", action="store_true", help="one line per finished class")
+    return p.parse_args(argv)
+
+
+def _selected(interp: discover.Interpreter, wanted: Optional[list[str]]) -> bool:
+    if not wanted:
+        return True
+    return any(
+        interp.label == w or interp.version == w or interp.label.startswith(w)
+        or interp.version.startswith(w + ".") or interp.version == w
+        or interp.label.split("-", 1)[1].startswith(w + ".")
+        for w in wanted
+    )
+
+
+def _matches(test_id: str, patterns: Optional[list[str]]) -> bool:
+    if not patterns:
+        return True
+    for pat in patterns:
+        if "*" in pat or "?" in pat:
+            if fnmatch.fnmatchcase(test_id, pat) or fnmatch.fnmatchcase(test_id, "*" + pat + "*"):
+                return True
+        elif pat in test_id:
+            return True
+    return False
+
+
+def _quick_keep(cls: str, start_method: str) -> bool:
+    name = cls.rsplit(".", 1)[-1]
+    for prefix in sorted(QUICK_DROP, key=len, reverse=True):
+        if name.startswith(prefix):
+            method = prefix[len("ProcessPool"):].lower()
+            return method == start_method
+    return True
+
+
+def _say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    cache = args.cache or venvs.default_cache()
+    impl_root = os.path.abspath(args.impl_root)
+    variants = (args.only,) if args.only else runner.VARIANTS
+
+    # 1. pairs
+    pairs: list[discover.Pair] = []
+    if args.interpreter:
+        found = []
+        for path in args.interpreter:
+            interp = discover.query(path)
+            if interp is None:
+                _say("error: %s is not a CPython %d.%d+ interpreter" % ((path,) + discover.MIN_VERSION))
+                return 2
+            found.append(interp)
+    else:
+        found = discover.interpreters()
+    for interp in found:
+        if not _selected(interp, args.python):
+            continue
+        pair, hint = discover.pair_for(interp, args.suite)
+        if pair is None:
+            _say("skip: " + hint)
+        else:
+            pairs.append(pair)
+    if not pairs:
+        _say("error: no (interpreter, suite) pair to run%s" % (
+            " for --python %s" % ", ".join(args.python) if args.python else ""))
+        return 2
+
+    # 2. venvs, class lists, substitution probes
+    envs: dict[str, runner.Env] = {}
+    plan: dict[str, list[tuple[str, list[str]]]] = {}
+    errors: dict[str, str] = {}
+    for pair in pairs:
+        try:
+            python = venvs.ensure(pair.interp, cache)
+        except (RuntimeError, OSError) as exc:
+            errors[pair.key] = str(exc)
+            _say("error: %s: %s" % (pair.key, exc))
+            continue
+        env = runner.Env(pair, python, impl_root)
+        log_dir = os.path.join(args.results_dir, pair.key.replace(":", "__"))
+        classes, start_method, list_error = runner.list_classes(env, log_dir)
+        if list_error or not classes:
+            errors[pair.key] = "the suite does not load against the stdlib:\n" + list_error
+            _say("error: %s: suite %s does not load against the stdlib:\n%s" % (
+                pair.key, pair.suite, report.indent(list_error, "  ", 20)))
+            continue
+        if runner.IMPL in variants:
+            ok, msg, _ = runner.probe(env)
+            if not ok:
+                _say("error: %s: the substitution does not hold: %s" % (pair.key, msg))
+                return 2
+            if msg:
+                _say("note: %s: futures_impl does not import cleanly in the probe: %s" % (
+                    pair.key, msg[:500]))
+        selected = []
+        for cls, ids in classes:
+            if args.quick and not _quick_keep(cls, start_method):
+                continue
+            ids = [t for t in ids if _matches(t, args.match)]
+            if ids:
+                selected.append((cls, ids))
+        envs[pair.key] = env
+        plan[pair.key] = selected
+        _say("%s: %s with suite %s: %d tests in %d classes%s" % (
+            pair.key, pair.interp.executable, pair.suite,
+            sum(len(ids) for _, ids in selected), len(selected),
+            " (--quick: %s start method only)" % start_method if args.quick else ""))
+
+    # 3. run: stdlib and futures_impl of the same class side by side
+    tasks = [
+        runner.Task(envs[key], variant, cls, ids, subset=bool(args.match), timeout=args.timeout)
+        for key in plan
+        for cls, ids in plan[key]
+        for variant in variants
+    ]
+    outcomes = report.Outcomes()
+    pending = {(t.env.pair.key, t.variant): 0 for t in tasks}
+    for t in tasks:
+        pending[(t.env.pair.key, t.variant)] += 1
+    timings: dict[tuple[str, str], float] = {}
+    class_log: list[dict] = []
+
+    def store(res: runner.TaskResult) -> None:
+        key = res.task.env.pair.key
+        target = outcomes.stdlib if res.task.variant == runner.STDLIB else outcomes.impl
+        for test_id, outcome in res.results.items():
+            target[(key, test_id)] = outcome
+
+    def on_done(res: runner.TaskResult) -> None:
+        store(res)
+        key, variant = res.task.env.pair.key, res.task.variant
+        timings[(key, variant)] = timings.get((key, variant), 0.0) + res.duration
+        class_log.append({"pair": key, "variant": variant, "class": res.task.cls,
+                          "status": res.status, "duration": round(res.duration, 2)})
+        p, f, s = report.counts({(key, t): o for t, o in res.results.items()})
+        if args.verbose or res.status != "ok":
+            _say("  %-28s %-12s %-62s %3d/%d/%d %6.1fs%s" % (
+                key, variant, res.task.cls.rsplit(".", 1)[-1][:62], p, f, s, res.duration,
+                "" if res.status == "ok" else "  ** %s **" % res.status.upper()))
+        pending[(key, variant)] -= 1
+        if pending[(key, variant)] == 0:
+            p, f, s = report.counts(outcomes.stdlib if variant == runner.STDLIB else outcomes.impl, key)
+            _say("%s %s: %d passed, %d failed, %d skipped (%.0fs of class time)" % (
+                key, variant, p, f, s, timings[(key, variant)]))
+
+    runner.run_tasks(tasks, args.jobs, args.results_dir, on_done)
+    ran = set(outcomes.keys())
+
+    # 4. compare; re-run unexpected outcomes once to tell flakes
+    known = report.read_known(args.known)
+    diffs = report.compare(outcomes) if len(variants) == 2 else []
+    unexpected, fixed = report.judge(diffs, known, ran)
+    flaky: set[tuple[str, str]] = set()
+    for attempt in range(args.retries if len(variants) == 2 and not args.update_known else 0):
+        suspects = {(d.pair, d.test_id) for d in unexpected} | set(fixed)
+        if not suspects:
+            break
+        _say("re-running %d test(s) with unexpected outcomes (attempt %d)" % (len(suspects), attempt + 1))
+        retry_tasks = []
+        for key in plan:
+            for cls, ids in plan[key]:
+                again = [t for t in ids if (key, t) in suspects]
+                if again:
+                    for variant in variants:
+                        retry_tasks.append(runner.Task(envs[key], variant, cls, again, subset=True,
+                                                       timeout=args.timeout))
+        before = {k: (outcomes.stdlib.get(k), outcomes.impl.get(k)) for k in suspects}
+        runner.run_tasks(retry_tasks, args.jobs, os.path.join(args.results_dir, "retry"), store)
+        for k in suspects:
+            after = (outcomes.stdlib.get(k), outcomes.impl.get(k))
+            was_diff = (before[k][0] or ("absent",))[0] != (before[k][1] or ("absent",))[0]
+            now_diff = (after[0] or ("absent",))[0] != (after[1] or ("absent",))[0]
+            if was_diff != now_diff:
+                flaky.add(k)
+        diffs = report.compare(outcomes)
+        unexpected, fixed = report.judge(diffs, known, ran)
+    for d in diffs:
+        d.flaky = (d.pair, d.test_id) in flaky
+
+    # 5. report
+    _say()
+    _say("%-26s %-12s %14s %14s %8s" % ("interpreter", "suite", "stdlib p/f/s", "futures_impl p/f/s", "differ"))
+    for pair in pairs:
+        key = pair.key
+        if key in errors:
+            _say("%-26s %-12s  ERROR: %s" % (pair.interp.label, pair.suite_label,
+                                             errors[key].splitlines()[0][:60]))
+            continue
+        b = report.counts(outcomes.stdlib, key)
+        i = report.counts(outcomes.impl, key)
+        n = sum(1 for d in diffs if d.pair == key)
+        _say("%-26s %-12s %14s %18s %8d" % (pair.interp.label, pair.suite_label,
+                                            "%d/%d/%d" % b if runner.STDLIB in variants else "-",
+                                            "%d/%d/%d" % i if runner.IMPL in variants else "-", n))
+    if diffs:
+        _say()
+        _say("Tests whose outcome differs from the stdlib (%d; %d listed in %s):" % (
+            len(diffs), sum(d.known for d in diffs), os.path.relpath(args.known)))
+        shown: dict[str, str] = {}  # failure text -> first test printed with it
+        for d in diffs:
+            mark = "known" if d.known else "NEW"
+            _say("  [%s] %s %s: stdlib %s, futures_impl %s%s" % (
+                mark, d.pair, d.test_id, d.stdlib, d.impl, " (flaky)" if d.flaky else ""))
+            if d.known:
+                if d.detail:
+                    _say("      " + report.first_line(d.detail))
+            elif d.detail and d.detail in shown:
+                _say("      same failure text as %s" % shown[d.detail])
+            else:
+                shown.setdefault(d.detail, d.test_id)
+                _say(report.indent(d.detail or "(no failure text)"))
+    flaky_same = sorted(k for k in flaky if k not in {(d.pair, d.test_id) for d in diffs})
+    for k in flaky_same:
+        _say("  [flaky] %s %s differed once, matched on re-run" % k)
+    if fixed:
+        _say()
+        _say("Listed in %s but no longer differing (remove them, or run --update-known):" %
+             os.path.relpath(args.known))
+        for pair_key, test_id in fixed:
+            _say("  %s %s" % (pair_key, test_id))
+    if args.update_known:
+        n = report.write_known(args.known, diffs, known, ran)
+        _say("\nwrote %s: %d known difference(s)" % (os.path.relpath(args.known), n))
+        unexpected, fixed = [], []
+    if args.json:
+        _write_json(args.json, pairs, errors, outcomes, diffs, unexpected, fixed, class_log, timings)
+
+    wall = time.monotonic() - started
+    verdict = "OK" if not (unexpected or fixed or errors) else "FAILED"
+    _say()
+    _say("conformance %s: %d unexpected difference(s), %d stale known difference(s), "
+         "%d pair(s) in error; wall time %.0fs" % (verdict, len(unexpected), len(fixed), len(errors), wall))
+    p, f, s = report.counts(outcomes.impl if runner.IMPL in variants else outcomes.stdlib)
+    _say("%d passed, %d failed, %d skipped" % (p, f, s))
+    if errors and not outcomes.impl and not outcomes.stdlib:
+        return 2
+    return 0 if verdict == "OK" else 1
+
+
+def _write_json(path, pairs, errors, outcomes, diffs, unexpected, fixed, class_log, timings) -> None:
+    data = {
+        "pairs": [
+            {
+                "key": p.key, "interpreter": p.interp.label, "executable": p.interp.executable,
+                "version": p.interp.version, "suite": p.suite, "suite_label": p.suite_label,
+                "error": errors.get(p.key),
+                "stdlib": dict(zip(("passed", "failed", "skipped"), report.counts(outcomes.stdlib, p.key))),
+                "futures_impl": dict(zip(("passed", "failed", "skipped"), report.counts(outcomes.impl, p.key))),
+                "class_seconds": {v: round(timings.get((p.key, v), 0.0), 1) for v in runner.VARIANTS},
+            }
+            for p in pairs
+        ],
+        "tests": [
+            {"pair": k[0], "id": k[1],
+             "stdlib": outcomes.stdlib.get(k, ("absent", ""))[0],
+             "futures_impl": outcomes.impl.get(k, ("absent", ""))[0],
+             "stdlib_detail": outcomes.stdlib.get(k, ("", ""))[1],
+             "futures_impl_detail": outcomes.impl.get(k, ("", ""))[1]}
+            for k in outcomes.keys()
+        ],
+        "differences": [vars(d) for d in diffs],
+        "unexpected": [[d.pair, d.test_id] for d in unexpected],
+        "stale_known": [list(k) for k in fixed],
+        "classes": class_log,
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)

@@ -1,0 +1,188 @@
+"""Finds the local interpreters and, for each, a concurrent.futures test suite.
+
+Why: the conformance claim is per interpreter: futures_impl must behave like
+*that* interpreter's stdlib, judged by a suite that runs there.
+
+How: interpreters come from pyenv (``$PYENV_ROOT`` or ``pyenv root``, then
+``versions/*/bin/python``) and from ``python3.X`` on PATH (pyenv's shims are
+skipped, duplicates such as /bin vs /usr/bin are merged by the real path of
+the interpreter).  Only CPython 3.9+ counts.  Each is asked (one subprocess)
+for its version, prefix and whether its own ``test.test_concurrent_futures``
+exists.  An interpreter without its own suite borrows a system one
+(``/usr/lib/python3.Y/test/test_concurrent_futures``, e.g. Debian's
+``libpython3.11-testsuite``) of its own minor version or the one before
+(Debian's 3.11 suite runs on 3.11 and 3.12); otherwise it is reported with how
+to get one, and skipped.  Labels (``pyenv-3.11.7``, ``system-3.11.2``; suite
+``own`` or ``debian-3.11``) name the pairs in reports and in
+known_differences.txt.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Optional
+
+MIN_VERSION = (3, 9)
+
+_QUERY = r"""
+import json, sys, platform, importlib.util
+try:
+    spec = importlib.util.find_spec("test.test_concurrent_futures")
+    suite = None
+    if spec is not None:
+        suite = spec.submodule_search_locations[0] if spec.submodule_search_locations else spec.origin
+except Exception:
+    suite = None
+print(json.dumps({
+    "impl": platform.python_implementation(),
+    "version": platform.python_version(),
+    "version_info": list(sys.version_info[:2]),
+    "executable": sys.executable,
+    "base_prefix": sys.base_prefix,
+    "suite": suite,
+}))
+"""
+
+
+@dataclass
+class Interpreter:
+    label: str  # e.g. pyenv-3.11.7, system-3.11.2
+    executable: str
+    version: str
+    version_info: tuple[int, int]
+    base_prefix: str
+    own_suite: Optional[str]
+
+
+@dataclass
+class Pair:
+    interp: Interpreter
+    suite: str  # path of test_concurrent_futures.py or of the package directory
+    suite_label: str  # "own", "debian-3.11", "custom-..."
+
+    @property
+    def key(self) -> str:
+        return "%s:%s" % (self.interp.label, self.suite_label)
+
+
+def pyenv_root() -> Optional[str]:
+    root = os.environ.get("PYENV_ROOT")
+    if not root and shutil.which("pyenv"):
+        try:
+            root = subprocess.run(
+                ["pyenv", "root"], capture_output=True, text=True, timeout=30
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            root = None
+    if not root:
+        root = os.path.expanduser("~/.pyenv")
+    return root if os.path.isdir(root) else None
+
+
+def _candidates() -> list[str]:
+    found = []
+    root = pyenv_root()
+    if root:
+        for path in sorted(glob.glob(os.path.join(root, "versions", "*", "bin", "python"))):
+            name = os.path.basename(os.path.dirname(os.path.dirname(path)))
+            if re.match(r"^\d+\.\d+", name):  # CPython builds, not pypy/miniconda/venvs
+                found.append(path)
+    shims = os.path.join(root, "shims") if root else None
+    for minor in range(MIN_VERSION[1], 20):
+        for directory in os.environ.get("PATH", "").split(os.pathsep):
+            if not directory or (shims and os.path.abspath(directory) == os.path.abspath(shims)):
+                continue
+            path = os.path.join(directory, "python3.%d" % minor)
+            if os.path.isfile(path) and os.access(path, os.X_OK):
+                found.append(path)
+    return found
+
+
+def query(executable: str) -> Optional[Interpreter]:
+    try:
+        proc = subprocess.run(
+            [executable, "-c", _QUERY], capture_output=True, text=True, timeout=60
+        )
+        info = json.loads(proc.stdout)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    if info["impl"] != "CPython" or tuple(info["version_info"]) < MIN_VERSION:
+        return None
+    root = pyenv_root()
+    in_pyenv = bool(root) and os.path.realpath(info["base_prefix"]).startswith(
+        os.path.realpath(root) + os.sep
+    )
+    label = "%s-%s" % ("pyenv" if in_pyenv else "system", info["version"])
+    return Interpreter(
+        label=label,
+        executable=executable,
+        version=info["version"],
+        version_info=tuple(info["version_info"]),  # type: ignore[arg-type]
+        base_prefix=info["base_prefix"],
+        own_suite=info["suite"],
+    )
+
+
+def interpreters() -> list[Interpreter]:
+    seen: set[str] = set()
+    result = []
+    for path in _candidates():
+        real = os.path.realpath(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        interp = query(path)
+        if interp is None or any(i.label == interp.label for i in result):
+            continue
+        result.append(interp)
+    result.sort(key=lambda i: (i.version_info, i.label.startswith("pyenv"), i.label))
+    return result
+
+
+def system_suites() -> list[tuple[tuple[int, int], str]]:
+    """(version, path) of suites installed by the system (Debian's libpython3.X-testsuite)."""
+    suites = []
+    for path in sorted(glob.glob("/usr/lib/python3.*/test/test_concurrent_futures*")):
+        if path.endswith(".pyc"):
+            continue
+        match = re.search(r"python3\.(\d+)/", path)
+        if match and (path.endswith(".py") or os.path.isfile(os.path.join(path, "__init__.py"))):
+            suites.append(((3, int(match.group(1))), path))
+    return suites
+
+
+def suite_label(interp: Interpreter, suite: str) -> str:
+    if interp.own_suite and os.path.realpath(suite) == os.path.realpath(interp.own_suite):
+        return "own"
+    match = re.search(r"python(3\.\d+)/test/test_concurrent_futures", suite)
+    if suite.startswith("/usr/lib/") and match:
+        return "debian-%s" % match.group(1)
+    if match:
+        return "suite-%s" % match.group(1)
+    return "custom"
+
+
+def pair_for(interp: Interpreter, suite_override: Optional[str] = None) -> tuple[Optional[Pair], str]:
+    """The (interpreter, suite) pair to run, or None and a message saying how to get a suite."""
+    if suite_override:
+        path = os.path.abspath(suite_override)
+        return Pair(interp, path, suite_label(interp, path)), ""
+    if interp.own_suite:
+        return Pair(interp, interp.own_suite, "own"), ""
+    major, minor = interp.version_info
+    for (smajor, sminor), path in sorted(system_suites(), reverse=True):
+        if smajor == major and sminor in (minor, minor - 1):
+            return Pair(interp, path, suite_label(interp, path)), ""
+    hint = (
+        "no concurrent.futures test suite for %s (%s): on Debian/Ubuntu "
+        "`apt-get install libpython3.%d-testsuite` (or libpython3.%d-testsuite, whose "
+        "suite also runs on 3.%d), or pass --suite PATH/test_concurrent_futures[.py]; skipped"
+        % (interp.label, interp.executable, minor, minor - 1, minor)
+    )
+    return None, hint
