@@ -1,0 +1,483 @@
+"""AsyncExecutor: the concurrent.futures shape for coroutine functions, plus asyncio interop.
+
+Why: asyncio code wants what ThreadPoolExecutor gives thread code: a bounded
+number of calls at a time, ``submit``/``map``/``as_completed``/``wait``,
+clean shutdown; and what people add by hand: retries with backoff, a shared
+semaphore for a rate-limited service, bounded streaming over huge or infinite
+inputs.  And asyncio's own ``wrap_future``/``run_in_executor`` reject
+futures_impl futures (they assert a ``concurrent.futures.Future``):
+:func:`wrap_future` and :func:`run_in_executor` here accept both kinds.
+
+How: ``submit`` puts a work item on an ``asyncio.Queue`` and returns an
+:class:`AsyncFuture`.  Up to ``max_workers`` worker tasks take items off the
+queue; they are started lazily by ``submit`` (one more whenever the queue
+holds more items than there are idle workers), so an executor works without
+``async with``.  A worker never runs user code itself: each call runs in a
+task of its own, whose outcome (result, any exception including
+BaseExceptions, or cancellation) is copied to the future by a done callback.
+So a failing call can't kill a worker, ``AsyncFuture.cancel()`` can stop a
+running call, and if a worker task is cancelled from outside it cancels its
+call and is replaced while work is queued: capacity never silently shrinks.
+
+Shared state (``_queue``, ``_workers``, ``_idle``, ``_outstanding``,
+``_shutdown``) lives on the event loop's thread and is only touched there;
+the loop is the lock.  An executor is bound to the loop of its first submit.
+
+Retries: a call that raises an ``Exception`` is retried ``retries`` times,
+sleeping ``retry_delay * 2**attempt`` before attempt ``attempt + 1``
+(cancellation and other BaseExceptions are never retried).  The semaphore, if
+any, is held for one attempt at a time, not during the backoff sleep.
+
+Timeouts: ``result(timeout)`` and ``as_completed(timeout)`` bound the wait
+only (as in concurrent.futures); ``map``/``map_iter(timeout=)`` cancel what is
+still outstanding when the deadline passes; ``attempt_timeout=`` cancels one
+attempt (it then counts as a failure and may be retried).  All raise
+:data:`TimeoutError` (see :mod:`futures_impl._aio_future` for <3.11).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import inspect
+import os
+from typing import (
+    Any,
+    AsyncContextManager,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Deque,
+    Iterable,
+    List,
+    Optional,
+    Set,
+    Tuple,
+    TypeVar,
+    Union,
+)
+
+from ._aio_future import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    FIRST_EXCEPTION,
+    AsyncFuture,
+    DoneAndNotDone,
+    TimeoutError,
+    WaitStrategy,
+    as_completed,
+    wait,
+)
+from ._aio_interop import run_in_executor, wrap_future
+
+__all__ = [
+    "ALL_COMPLETED",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
+    "AsyncExecutor",
+    "AsyncFuture",
+    "DoneAndNotDone",
+    "TimeoutError",
+    "WaitStrategy",
+    "as_completed",
+    "run_in_executor",
+    "wait",
+    "wrap_future",
+]
+
+T = TypeVar("T")
+
+DEFAULT_RETRY_DELAY = 0.1
+
+
+class _WorkItem:
+    __slots__ = (
+        "future",
+        "fn",
+        "args",
+        "kwargs",
+        "semaphore",
+        "retries",
+        "retry_delay",
+        "attempt_timeout",
+    )
+
+    def __init__(
+        self,
+        future: AsyncFuture[Any],
+        fn: Callable[..., Awaitable[Any]],
+        args: Tuple[Any, ...],
+        kwargs: dict[str, Any],
+        semaphore: Optional[AsyncContextManager[Any]],
+        retries: int,
+        retry_delay: float,
+        attempt_timeout: Optional[float],
+    ) -> None:
+        self.future = future
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.semaphore = semaphore
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.attempt_timeout = attempt_timeout
+
+    async def run(self) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt()
+            except Exception as exc:
+                if attempt >= self.retries:
+                    if attempt:
+                        note = getattr(exc, "add_note", None)
+                        if note is not None:
+                            note(f"(failed {attempt + 1} attempts)")
+                    raise
+            await asyncio.sleep(self.retry_delay * (2**attempt))
+            attempt += 1
+
+    async def _attempt(self) -> Any:
+        if self.semaphore is None:
+            return await self._call()
+        async with self.semaphore:
+            return await self._call()
+
+    async def _call(self) -> Any:
+        awaitable = self.fn(*self.args, **self.kwargs)
+        if not inspect.isawaitable(awaitable):
+            raise TypeError(
+                f"{getattr(self.fn, '__qualname__', self.fn)!r} returned "
+                f"{type(awaitable).__name__}, not an awaitable: AsyncExecutor runs "
+                "coroutine functions (use run_in_executor for blocking functions)"
+            )
+        if self.attempt_timeout is None:
+            return await awaitable
+        try:
+            return await asyncio.wait_for(awaitable, self.attempt_timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"attempt took more than {self.attempt_timeout} s") from None
+
+
+_STOP = None  # queue sentinel: one per worker at shutdown
+
+
+class AsyncExecutor:
+    """Run coroutine functions on at most ``max_workers`` worker tasks.
+
+    Usable as ``async with AsyncExecutor(8) as ex:`` (leaving the block waits
+    for the submitted work; leaving it by an exception cancels that work) or
+    without: workers start on the first ``submit`` and ``await
+    ex.shutdown()`` stops them.
+    """
+
+    def __init__(self, max_workers: Optional[int] = None) -> None:
+        if max_workers is None:
+            max_workers = min(32, (os.cpu_count() or 1) + 4)
+        if max_workers <= 0:
+            raise ValueError("max_workers must be greater than 0")
+        self._max_workers = max_workers
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._queue: Optional[asyncio.Queue[Optional[_WorkItem]]] = None
+        self._workers: Set[asyncio.Task[None]] = set()
+        self._idle = 0  # workers waiting on the queue (or started and about to)
+        self._outstanding: Set[AsyncFuture[Any]] = set()  # submitted, not done
+        self._shutdown = False
+        self._stopping = False  # stop sentinels queued
+
+    @property
+    def max_workers(self) -> int:
+        return self._max_workers
+
+    def _bind(self) -> asyncio.Queue[Optional[_WorkItem]]:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("AsyncExecutor must be used from a running event loop") from None
+        if self._loop is None:
+            self._loop = loop
+            self._queue = asyncio.Queue()
+        elif self._loop is not loop:
+            raise RuntimeError("this AsyncExecutor is bound to another event loop")
+        assert self._queue is not None
+        return self._queue
+
+    # -- submitting ------------------------------------------------------------------
+    def submit(
+        self,
+        fn: Callable[..., Awaitable[T]],
+        /,
+        *args: Any,
+        semaphore: Optional[AsyncContextManager[Any]] = None,
+        retries: int = 0,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+        attempt_timeout: Optional[float] = None,
+        **kwargs: Any,
+    ) -> AsyncFuture[T]:
+        """Schedule ``await fn(*args, **kwargs)``; return its AsyncFuture at once.
+
+        ``semaphore``: any async context manager (an ``asyncio.Semaphore``
+        shared by a group of calls) held around each attempt.  ``retries``,
+        ``retry_delay``: see the module doc.  ``attempt_timeout``: seconds
+        allowed per attempt.
+        """
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        if not callable(fn):
+            raise TypeError(f"{fn!r} is not callable")
+        if retries < 0:
+            raise ValueError("retries must be >= 0")
+        if retry_delay < 0:
+            raise ValueError("retry_delay must be >= 0")
+        queue = self._bind()
+        fut: AsyncFuture[T] = AsyncFuture(self._loop)
+        item = _WorkItem(fut, fn, args, kwargs, semaphore, retries, retry_delay, attempt_timeout)
+        self._outstanding.add(fut)
+        fut.future.add_done_callback(lambda _inner: self._outstanding.discard(fut))
+        queue.put_nowait(item)
+        self._adjust_workers()
+        return fut
+
+    def _adjust_workers(self) -> None:
+        assert self._loop is not None and self._queue is not None
+        while (
+            not self._stopping
+            and self._queue.qsize() > self._idle
+            and len(self._workers) < self._max_workers
+        ):
+            task = self._loop.create_task(self._worker())
+            self._idle += 1
+            self._workers.add(task)
+            task.add_done_callback(self._worker_done)
+
+    def _worker_done(self, task: asyncio.Task[None]) -> None:
+        self._workers.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a worker bug must not be logged as "never retrieved"
+        if not self._shutdown and self._queue is not None and not self._queue.empty():
+            self._adjust_workers()  # replace a worker that was killed from outside
+
+    async def _worker(self) -> None:
+        queue = self._queue
+        assert queue is not None
+        idle = True
+        try:
+            while True:
+                item = await queue.get()
+                if item is _STOP:
+                    return
+                self._idle -= 1
+                idle = False
+                try:
+                    await self._execute(item)
+                finally:
+                    self._idle += 1
+                    idle = True
+        finally:
+            if idle:
+                self._idle -= 1
+
+    async def _execute(self, item: _WorkItem) -> None:
+        fut = item.future
+        if not fut._set_running():
+            return  # cancelled while queued
+        assert self._loop is not None
+        task = self._loop.create_task(item.run())
+        fut._task = task
+        task.add_done_callback(fut._settle_from)
+        try:
+            await asyncio.wait({task})
+        except BaseException:
+            # This worker is being cancelled: take the call down with it.
+            task.cancel()
+            raise
+
+    # -- many calls ------------------------------------------------------------------
+    async def map(
+        self,
+        fn: Callable[..., Awaitable[T]],
+        *iterables: Union[Iterable[Any], AsyncIterable[Any]],
+        timeout: Optional[float] = None,
+        retries: int = 0,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+        semaphore: Optional[AsyncContextManager[Any]] = None,
+        buffersize: Optional[int] = None,
+    ) -> List[T]:
+        """``await fn(*args)`` for each tuple of ``zip(*iterables)``; results in input order.
+
+        The first failure (after its retries) is raised and the calls still
+        outstanding are cancelled; so is everything when ``timeout`` (seconds
+        from this call) passes.  At most ``buffersize`` (default
+        ``max_workers``) calls are submitted ahead of the result awaited.
+        """
+        return [
+            result
+            async for result in self.map_iter(
+                fn,
+                *iterables,
+                timeout=timeout,
+                retries=retries,
+                retry_delay=retry_delay,
+                semaphore=semaphore,
+                buffersize=buffersize,
+            )
+        ]
+
+    async def map_iter(
+        self,
+        fn: Callable[..., Awaitable[T]],
+        *iterables: Union[Iterable[Any], AsyncIterable[Any]],
+        timeout: Optional[float] = None,
+        retries: int = 0,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+        semaphore: Optional[AsyncContextManager[Any]] = None,
+        buffersize: Optional[int] = None,
+    ) -> AsyncIterator[T]:
+        """Stream ``map``'s results in input order, reading the inputs lazily.
+
+        Sync and async iterables (also infinite ones) are accepted.  At most
+        ``buffersize`` (default ``max_workers``) inputs are submitted and not
+        yet yielded.  Closing the iterator (``aclose()``, or the loop's async
+        generator cleanup after a ``break``) cancels those calls.
+        """
+        if not iterables:
+            raise TypeError("map_iter() needs at least one iterable")
+        window = self._max_workers if buffersize is None else buffersize
+        if window < 1:
+            raise ValueError("buffersize must be >= 1")
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        rows = _AsyncZip(iterables)
+        inflight: Deque[AsyncFuture[T]] = collections.deque()
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(inflight) < window:
+                    try:
+                        args = await rows.__anext__()
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    inflight.append(
+                        self.submit(
+                            fn,
+                            *args,
+                            semaphore=semaphore,
+                            retries=retries,
+                            retry_delay=retry_delay,
+                        )
+                    )
+                if not inflight:
+                    return
+                head = inflight.popleft()
+                try:
+                    remaining = None if deadline is None else deadline - loop.time()
+                    result = await head.result(remaining)
+                except BaseException:
+                    head.cancel()
+                    raise
+                yield result
+        finally:
+            for fut in inflight:
+                fut.cancel()
+            await rows.aclose()
+
+    def as_completed(
+        self, futures: Iterable[Any], timeout: Optional[float] = None
+    ) -> AsyncIterator[Any]:
+        """``async for fut in ex.as_completed(futures)``: see :func:`as_completed`."""
+        return as_completed(futures, timeout)
+
+    async def wait(
+        self,
+        futures: Iterable[Any],
+        timeout: Optional[float] = None,
+        return_when: Union[str, WaitStrategy] = ALL_COMPLETED,
+    ) -> DoneAndNotDone:
+        """See :func:`wait`."""
+        return await wait(futures, timeout, return_when)
+
+    # -- shutting down -----------------------------------------------------------------
+    async def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Refuse new work; the workers finish the queue, then stop.
+
+        ``cancel_futures``: cancel the calls still queued.  ``wait``: return
+        only once every worker has stopped (calls still running finish first).
+        """
+        self._shutdown = True
+        queue = self._queue
+        if queue is None:
+            return
+        if cancel_futures:
+            self._cancel_queued()
+        if not self._stopping:
+            self._stopping = True
+            for _ in range(len(self._workers)):
+                queue.put_nowait(_STOP)
+        if wait:
+            while self._workers:
+                await asyncio.wait(set(self._workers))
+            self._cancel_queued()  # left behind only if workers were killed from outside
+
+    def _cancel_queued(self) -> None:
+        assert self._queue is not None
+        stops = 0
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is _STOP:
+                stops += 1
+            else:
+                item.future.cancel()
+        for _ in range(stops):
+            self._queue.put_nowait(_STOP)
+
+    def cancel_all(self) -> int:
+        """Cancel every call submitted and not done, queued or running; return how many."""
+        futures = list(self._outstanding)
+        return sum(1 for fut in futures if fut.cancel())
+
+    async def __aenter__(self) -> AsyncExecutor:
+        return self
+
+    async def __aexit__(self, exc_type: Optional[type], exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.cancel_all()
+        await self.shutdown(wait=True)
+
+    def __repr__(self) -> str:
+        state = "shutdown" if self._shutdown else "open"
+        return (
+            f"<AsyncExecutor max_workers={self._max_workers} workers={len(self._workers)} "
+            f"outstanding={len(self._outstanding)} {state}>"
+        )
+
+
+class _AsyncZip:
+    """``zip`` over sync and async iterables, pulled one row at a time."""
+
+    def __init__(self, iterables: Tuple[Union[Iterable[Any], AsyncIterable[Any]], ...]) -> None:
+        self._its: List[Any] = []
+        for iterable in iterables:
+            if hasattr(iterable, "__aiter__"):
+                self._its.append(iterable.__aiter__())
+            else:
+                self._its.append(iter(iterable))
+
+    async def __anext__(self) -> Tuple[Any, ...]:
+        row = []
+        for it in self._its:
+            if hasattr(it, "__anext__"):
+                row.append(await it.__anext__())
+            else:
+                try:
+                    row.append(next(it))
+                except StopIteration:
+                    raise StopAsyncIteration from None
+        return tuple(row)
+
+    async def aclose(self) -> None:
+        for it in self._its:
+            aclose = getattr(it, "aclose", None)
+            if aclose is not None:
+                await aclose()

@@ -1,0 +1,359 @@
+"""Run a function over many inputs in parallel, with progress, in completion order.
+
+Why: everyone who uses an executor ends up writing the same loop: submit one
+call per input, keep a ``future -> input`` dict, walk ``as_completed``, catch
+each error, tick a progress bar, and deal with Ctrl-C.  :class:`Parallelized`
+is that loop, built only on futures_impl's public API.
+
+How: ``__enter__`` creates a ThreadPoolExecutor (unless ``executor=`` is given,
+e.g. a ProcessPoolExecutor) and submits one call per input; iterating yields
+``(input, result, error)`` as each call finishes (``error`` is None on
+success).  Errors never escape the loop unless ``safe=False`` ("fail fast":
+the first error cancels the calls that haven't started and is raised).  When
+``num_threads <= 1`` or there is a single input (and no executor was given),
+there is no pool: each call runs in the iterating thread when the loop asks
+for it.
+
+Interruption: when the block is left by an exception (Ctrl-C's
+KeyboardInterrupt above all) the calls that haven't started are cancelled and
+the pool is shut down *without* waiting for the running ones; ``.cancelled``
+and ``.abandoned`` list their inputs, a one-line report goes to the bar (or
+stderr), and the exception propagates.  ``.stop_event`` is set at that moment
+so that long tasks can poll it and return early (a thread can't be killed).
+
+Bookkeeping: ``failed`` (inputs whose call raised, in completion order, for an
+easy retry), ``errors`` (``(input, exception)`` pairs), ``succeeded``,
+``completed``.  All of them are written only by the thread that iterates.
+
+The progress bar is tqdm when installed, else :class:`~futures_impl._progress.SimpleBar`;
+``log=True`` (or a ``logging.Logger``) adds one INFO line per finished call,
+``[completed/total] <input> -> OK|FAIL (remaining N, elapsed Ns)``.  ``logging``
+and tqdm are imported only when used.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Generic,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Tuple,
+    TypeVar,
+    Union,
+)
+
+from . import _base
+from ._progress import ProgressMode, make_bar
+
+if TYPE_CHECKING:
+    import logging
+    from types import TracebackType
+
+__all__ = ["Parallelized", "parallelized"]
+
+R = TypeVar("R")
+
+#: How an input becomes a call: ``"kwargs"`` -> ``fn(**input)`` (the default),
+#: ``"args"`` -> ``fn(*input)``, ``"value"`` -> ``fn(input)``.
+_UNPACK_MODES = ("kwargs", "args", "value")
+
+LOG_FORMAT = "[%d/%d] %s -> %s (remaining %d, elapsed %.1fs)"
+
+
+def _default_label(item: Any, limit: int = 80) -> str:
+    if isinstance(item, dict):
+        text = ", ".join(f"{key}={value!r}" for key, value in item.items())
+    elif isinstance(item, tuple):
+        text = ", ".join(repr(value) for value in item)
+    else:
+        text = repr(item)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+class Parallelized(Generic[R]):
+    """Call ``fn`` once per input on a pool; iterate ``(input, result, error)`` as calls finish.
+
+    ``inputs`` are keyword-argument dicts by default (``unpack="kwargs"``);
+    ``unpack="args"`` takes argument tuples and ``unpack="value"`` passes each
+    input as the single positional argument.
+
+    ``num_threads``: pool size (None: the executor's default).  ``executor``:
+    an executor to use instead of a private thread pool (it is not shut down
+    on exit, only the calls submitted here are cancelled on an error).
+    ``progress``: True/"auto" (a bar when stderr is a terminal), "always", or
+    False.  ``desc``/``file``/``bar_kwargs`` configure the bar.  ``safe``:
+    True (default) yields errors; False raises the first one after cancelling
+    the calls not yet started.  ``log``: True (logger ``futures_impl.parallel``)
+    or a Logger for the per-call progress log.  ``label``: how an input is
+    shown in the log (default: a short repr).
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., R],
+        inputs: Iterable[Any],
+        *,
+        num_threads: Optional[int] = None,
+        desc: Optional[str] = None,
+        progress: ProgressMode = True,
+        executor: Optional[_base.Executor] = None,
+        unpack: str = "kwargs",
+        safe: bool = True,
+        log: Union[bool, logging.Logger] = False,
+        label: Optional[Callable[[Any], str]] = None,
+        file: Any = None,
+        bar_kwargs: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        if unpack not in _UNPACK_MODES:
+            raise ValueError(f"unpack must be one of {_UNPACK_MODES}, not {unpack!r}")
+        if num_threads is not None and num_threads < 0:
+            raise ValueError("num_threads must be >= 0 or None")
+        self.fn = fn
+        self.inputs: List[Any] = list(inputs)
+        self.total = len(self.inputs)
+        self.num_threads = num_threads
+        self.desc = desc
+        self.progress = progress
+        self.unpack = unpack
+        self.safe = safe
+        self.label: Callable[[Any], str] = label or _default_label
+        self._file = file
+        self._bar_kwargs = dict(bar_kwargs or {})
+        self._log_opt = log
+        self._logger: Optional[logging.Logger] = None
+        self._user_executor = executor
+        self._executor: Optional[_base.Executor] = None
+        self._futures: Dict[_base.Future[R], int] = {}  # future -> input index
+        self._pbar: Any = None
+        self._started = False
+        self._finished = False
+        self._start_time = 0.0
+        self.sequential = executor is None and (
+            (num_threads is not None and num_threads <= 1) or self.total <= 1
+        )
+        #: Set when the run is aborted (Ctrl-C, an error leaving the block,
+        #: fail-fast): long tasks may poll it and return early.
+        self.stop_event = threading.Event()
+        # Results, written only by the iterating thread.
+        self.completed = 0
+        self.succeeded: List[Any] = []
+        self.failed: List[Any] = []
+        self.errors: List[Tuple[Any, BaseException]] = []
+        self.cancelled: List[Any] = []
+        self.abandoned: List[Any] = []
+        self.interrupted = False
+        self._results: Dict[int, Optional[R]] = {}
+
+    # -- the bar -----------------------------------------------------------------
+    @property
+    def pbar(self) -> Any:
+        """The progress bar (tqdm when installed, else a SimpleBar); created on first use."""
+        if self._pbar is None:
+            self._pbar = make_bar(
+                self.total, self.desc, self.progress, file=self._file, **self._bar_kwargs
+            )
+        return self._pbar
+
+    # -- life cycle --------------------------------------------------------------
+    def __enter__(self) -> Parallelized[R]:
+        self._start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self._finish(exc)
+
+    def __iter__(self) -> Iterator[Tuple[Any, Optional[R], Optional[BaseException]]]:
+        owns_lifecycle = not self._started
+        if owns_lifecycle:
+            self._start()
+        try:
+            if self.sequential:
+                yield from self._run_sequential()
+            else:
+                yield from self._run_pool()
+        except BaseException as exc:
+            if owns_lifecycle:
+                self._finish(exc)
+            raise
+        if owns_lifecycle:
+            self._finish(None)
+
+    def _start(self) -> None:
+        if self._started:
+            raise RuntimeError("a Parallelized run can only be started once")
+        self._started = True
+        self._start_time = time.monotonic()
+        if self._log_opt is not False:
+            import logging
+
+            self._logger = (
+                self._log_opt
+                if isinstance(self._log_opt, logging.Logger)
+                else logging.getLogger("futures_impl.parallel")
+            )
+        self.pbar  # noqa: B018 -- create the bar now so it shows 0/total at once
+        if self.sequential:
+            return
+        if self._user_executor is not None:
+            self._executor = self._user_executor
+        else:
+            from .thread import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(max_workers=self.num_threads or None)
+        submit = self._executor.submit
+        try:
+            for index, item in enumerate(self.inputs):
+                if self.unpack == "kwargs":
+                    fut = submit(self.fn, **item)
+                elif self.unpack == "args":
+                    fut = submit(self.fn, *item)
+                else:
+                    fut = submit(self.fn, item)
+                self._futures[fut] = index
+        except BaseException as exc:
+            self._finish(exc)
+            raise
+
+    def _finish(self, exc: Optional[BaseException]) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            if exc is not None:
+                self._abort(exc)
+            elif self._executor is not None and self._user_executor is None:
+                self._executor.shutdown(wait=True)
+        finally:
+            if self._pbar is not None:
+                self._pbar.close()
+
+    def _abort(self, exc: BaseException) -> None:
+        """Cancel what hasn't started, abandon what runs, report, don't wait."""
+        self.stop_event.set()
+        self.interrupted = isinstance(exc, KeyboardInterrupt)
+        if self.sequential:
+            done = self.completed
+            self.cancelled = list(self.inputs[done:])
+        else:
+            for fut, index in self._futures.items():
+                item = self.inputs[index]
+                if fut.done() and not fut.cancelled():
+                    continue
+                if fut.cancel() or fut.cancelled():
+                    self.cancelled.append(item)
+                else:
+                    self.abandoned.append(item)
+            if self._executor is not None and self._user_executor is None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+        why = "interrupted" if self.interrupted else f"stopped by {type(exc).__name__}"
+        message = (
+            f"Parallelized {why}: {self.completed}/{self.total} completed, "
+            f"{len(self.cancelled)} cancelled before starting, "
+            f"{len(self.abandoned)} still running (abandoned)"
+        )
+        if self._logger is not None:
+            self._logger.warning("%s", message)
+        if self.cancelled or self.abandoned:
+            self._write(message)
+
+    def _write(self, message: str) -> None:
+        bar = self._pbar
+        if bar is not None and not getattr(bar, "disable", True):
+            bar.write(message)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    # -- iteration ---------------------------------------------------------------
+    def _record(
+        self, index: int, result: Optional[R], error: Optional[BaseException]
+    ) -> Tuple[Any, Optional[R], Optional[BaseException]]:
+        item = self.inputs[index]
+        self._results[index] = result
+        self.completed += 1
+        if error is None:
+            self.succeeded.append(item)
+        else:
+            self.failed.append(item)
+            self.errors.append((item, error))
+        if self._pbar is not None:
+            self._pbar.update(1)
+        if self._logger is not None:
+            self._logger.info(
+                LOG_FORMAT,
+                self.completed,
+                self.total,
+                self.label(item),
+                "OK" if error is None else "FAIL",
+                self.total - self.completed,
+                time.monotonic() - self._start_time,
+            )
+        return item, result, error
+
+    def _run_sequential(self) -> Iterator[Tuple[Any, Optional[R], Optional[BaseException]]]:
+        for index in range(self.completed, self.total):
+            item = self.inputs[index]
+            result: Optional[R] = None
+            error: Optional[BaseException] = None
+            try:
+                if self.unpack == "kwargs":
+                    result = self.fn(**item)
+                elif self.unpack == "args":
+                    result = self.fn(*item)
+                else:
+                    result = self.fn(item)
+            except Exception as exc:  # KeyboardInterrupt & co propagate
+                error = exc
+            yield self._record(index, result, error)
+            if error is not None and not self.safe:
+                raise error
+
+    def _run_pool(self) -> Iterator[Tuple[Any, Optional[R], Optional[BaseException]]]:
+        for fut in _base.as_completed(self._futures):
+            index = self._futures[fut]
+            if fut.cancelled():
+                # Someone else cancelled it (a shared executor's shutdown...).
+                error: Optional[BaseException] = _base.CancelledError()
+                result: Optional[R] = None
+            else:
+                error = fut.exception()
+                result = None if error is not None else fut.result()
+            yield self._record(index, result, error)
+            if error is not None and not self.safe:
+                raise error
+
+    # -- conveniences --------------------------------------------------------------
+    def results(self) -> List[Optional[R]]:
+        """Run to the end; return results in input order (None where the call failed)."""
+        for _ in self:
+            pass
+        return [self._results.get(i) for i in range(self.total)]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Parallelized {getattr(self.fn, '__name__', self.fn)!r} "
+            f"{self.completed}/{self.total} failed={len(self.failed)}>"
+        )
+
+
+def parallelized(
+    fn: Callable[..., R], inputs: Iterable[Any], **options: Any
+) -> List[Tuple[Any, Optional[R], Optional[BaseException]]]:
+    """Run :class:`Parallelized` to the end and return its tuples in completion order."""
+    with Parallelized(fn, inputs, **options) as par:
+        return list(par)
