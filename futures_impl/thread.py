@@ -129,41 +129,55 @@ def _default_max_workers() -> int:
     return min(32, (cpus or 1) + 4)
 
 
+def _pool_finished(executor_ref: weakref.ref[ThreadPoolExecutor]) -> bool:
+    """Should a worker that read the stop signal leave (rather than treat it as a wake-up)?"""
+    if _exiting:
+        return True
+    executor = executor_ref()
+    return executor is None or executor._shutdown
+
+
+def _run_initializer(
+    executor_ref: weakref.ref[ThreadPoolExecutor],
+    initializer: Callable[..., object],
+    initargs: tuple[Any, ...],
+) -> bool:
+    try:
+        initializer(*initargs)
+        return True
+    except BaseException:
+        _base._get_logger().critical("Exception in initializer:", exc_info=True)
+    executor = executor_ref()
+    if executor is not None:
+        executor._initializer_failed()
+    return False
+
+
 def _worker(
     executor_ref: weakref.ref[ThreadPoolExecutor],
     work_queue: queue.SimpleQueue[_WorkItem | None],
     initializer: Callable[..., object] | None,
     initargs: tuple[Any, ...],
 ) -> None:
-    if initializer is not None:
-        try:
-            initializer(*initargs)
-        except BaseException:
-            _base._get_logger().critical("Exception in initializer:", exc_info=True)
-            executor = executor_ref()
-            if executor is not None:
-                executor._initializer_failed()
-            return
-    get = work_queue.get
+    if initializer is not None and not _run_initializer(executor_ref, initializer, initargs):
+        return
+    take = work_queue.get
     try:
         while True:
-            item = get()
-            if item is not None:
-                item.run()
-                del item  # drop the future before blocking, so results can be collected
-                executor = executor_ref()
-                if executor is not None:
-                    executor._idle_semaphore.release()
-                del executor
+            item = take()
+            if item is None:
+                if _pool_finished(executor_ref):
+                    work_queue.put(None)  # pass the stop signal on to a sibling
+                    return
                 continue
-            # A stop signal or a wake-up: leave only if the pool is really done for.
-            executor = executor_ref()
-            if _exiting or executor is None or executor._shutdown:
-                if executor is not None:
-                    executor._shutdown = True
-                work_queue.put(None)
-                return
-            del executor
+            item.run()
+            # Drop the item (and so its future) before blocking again, so that results
+            # the caller has let go of can be collected.
+            del item
+            pool = executor_ref()
+            if pool is not None:
+                pool._idle_semaphore.release()
+                del pool
     except BaseException:
         _base._get_logger().critical("Exception in worker", exc_info=True)
 
