@@ -29,7 +29,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to 
 if TYPE_CHECKING:
     from typing import Any
 
-    from . import aio, parallel
+    from . import aio as aio
+    from . import parallel as parallel
     from .process import ProcessPoolExecutor
     from .thread import ThreadPoolExecutor
 

@@ -34,7 +34,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to 
 if TYPE_CHECKING:
     import logging
     import threading
-    from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+    from typing import Any, Callable, Generic, Iterable, Iterator, Literal, TypeVar
 
     _T = TypeVar("_T")
 
@@ -199,7 +199,10 @@ class Future(_GenericBase[_T]):
         return self._outcome()
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
-        """Return the call's exception (None if it returned); raise CancelledError or TimeoutError."""
+        """Return the call's exception (None if it returned).
+
+        Raises CancelledError or TimeoutError like result().
+        """
         if self._state == FINISHED:
             return self._exception
         with self._lock:
@@ -510,7 +513,8 @@ class Executor:
                 queued.append(self.submit(fn, *args))
                 if len(queued) >= buffersize:
                     break
-        return _ordered_results(queued, deadline, fn, arguments if buffersize else None, _weak(self))
+        lazy_input = arguments if buffersize else None
+        return _ordered_results(queued, deadline, fn, lazy_input, _weak(self))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Release the executor's resources; with wait, after the submitted calls finish."""
@@ -518,7 +522,7 @@ class Executor:
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc_info: object) -> bool:
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         self.shutdown(wait=True)
         return False
 

@@ -24,6 +24,7 @@ import os
 import queue
 import threading
 import weakref
+
 from . import _base
 
 TYPE_CHECKING = False
@@ -238,11 +239,15 @@ class ThreadPoolExecutor(_base.Executor):
     def _start_worker(self) -> None:
         # Caller holds _shutdown_lock.
         work_queue = self._work_queue
+
+        def wake_workers_when_collected(_: object, q: queue.SimpleQueue[Any] = work_queue) -> None:
+            q.put(None)
+
         thread = threading.Thread(
             name=f"{self._thread_name_prefix}_{len(self._threads)}",
             target=_worker,
             args=(
-                weakref.ref(self, lambda _, q=work_queue: q.put(None)),
+                weakref.ref(self, wake_workers_when_collected),
                 work_queue,
                 self._initializer,
                 self._initargs,
@@ -257,7 +262,7 @@ class ThreadPoolExecutor(_base.Executor):
             _live_workers[thread] = work_queue
 
     def _drain(self) -> list[_WorkItem]:
-        items = []
+        items: list[_WorkItem] = []
         while True:
             try:
                 item = self._work_queue.get_nowait()
