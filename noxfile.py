@@ -1,0 +1,88 @@
+"""The whole test suite, on every local CPython from 3.9 to 3.13: `python3 -m nox`.
+
+Interpreters are found as `python3.X` on PATH or under `pyenv root`; each gets its own
+virtualenv with the `test` extra. One session per interpreter runs pytest with xdist and
+per-test timeouts; `lint` runs ruff, mypy --strict and the clean-room check; `conformance`
+runs CPython's own concurrent.futures suites against futures_impl (see conformance/).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+
+import nox
+
+nox.options.sessions = ["lint", "tests", "conformance"]
+nox.options.error_on_missing_interpreters = True
+
+VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+# The interpreter whose run also exercises the optional tqdm path (the others run without it).
+TQDM_VERSION = "3.11"
+
+
+def _runs(exe: str, version: str) -> bool:
+    try:
+        out = subprocess.run(
+            [exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=30,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out == version
+
+
+def find_python(version: str) -> str:
+    """An interpreter of `version`: pyenv's build first (PATH shims may not select it)."""
+    candidates = []
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        root = ""
+    if root:
+        candidates += sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin",
+                                                    "python3")), reverse=True)
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(on_path)
+    for exe in candidates:
+        if _runs(exe, version):
+            return exe
+    return f"python{version}"  # let nox report it missing
+
+
+@nox.session
+@nox.parametrize("python", [nox.param(find_python(v), id=v) for v in VERSIONS])
+def tests(session: nox.Session) -> None:
+    """pytest -n auto, every test bounded by a timeout."""
+    session.install("-e", ".[test]")
+    version = session.run("python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])",
+                          silent=True).strip()
+    if version == TQDM_VERSION:
+        session.install("tqdm")
+    else:
+        session.run("python", "-m", "pip", "uninstall", "-y", "-q", "tqdm", silent=True)
+    session.run("python", "-m", "pytest", "-n", "auto", "-p", "no:cacheprovider",
+                *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+
+
+@nox.session(python=find_python("3.11"))
+def lint(session: nox.Session) -> None:
+    """ruff, mypy --strict on the package, and the clean-room check (0 overlaps)."""
+    session.install("-e", ".[lint]")
+    session.run("ruff", "check", "futures_impl", "tests", "conformance", "benchmarks",
+                "examples", "noxfile.py")
+    session.run("mypy", "--strict", "futures_impl")
+    cleanroom = os.path.join("..", "shared", "tools", "cleanroom.py")
+    if not os.path.exists(cleanroom):
+        session.error(f"clean-room checker not found at {cleanroom}")
+    session.run("python", cleanroom, "futures_impl")
+
+
+@nox.session(python=find_python("3.11"))
+def conformance(session: nox.Session) -> None:
+    """CPython's concurrent.futures suites, stdlib vs futures_impl, on every interpreter."""
+    session.run("python", "-m", "conformance", *(session.posargs or ["--quick"]))
