@@ -57,8 +57,8 @@ def progress_line(row: Row, res: dict[str, Any]) -> str:
     for side in res["sides"]:
         parts.append(f"{side} {fmt_cost(med.get(side), row.scale)}")
     parts.append(f"ratio {fmt_ratio(_div(med.get('impl'), med.get('stdlib')))}")
-    if res["errors"]:
-        parts.append(f"ERRORS {res['errors']}")
+    for side, errs in res["errors"].items():
+        parts.append(f"{side} FAILED {len(errs)}x: {errs[0]}")
     return "  ".join(parts)
 
 

@@ -1,0 +1,81 @@
+"""Profile one scenario: ``python -m benchmarks.profile SCENARIO [--side impl] [-n N]``.
+
+Runs the scenario once to warm up, then once under cProfile, with one
+profiler per thread (``threading.Thread.run`` is wrapped while profiling), so
+pool workers and finisher threads show up too; the per-thread stats are merged
+and printed (``--sort``, ``--limit``), or dumped with ``--out FILE`` for
+``python -m pstats FILE``.  Profiles are for finding *where* time goes (call
+counts, lock operations per unit); the table from ``python -m benchmarks``
+stays the measure of *how much*.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import threading
+from typing import Any
+
+from .scenarios import FUNCTIONS
+from .worker import Api
+
+
+def profile(name: str, side: str, module: str, n: int) -> tuple[pstats.Stats, int]:
+    api = Api(side, module)
+    fn = FUNCTIONS[name]
+    fn(api, max(1, n // 10))  # warm-up, unprofiled
+    profilers: list[cProfile.Profile] = []
+    plock = threading.Lock()
+    original_run = threading.Thread.run
+
+    def run(self: threading.Thread) -> None:
+        prof = cProfile.Profile()
+        with plock:
+            profilers.append(prof)
+        prof.enable()
+        try:
+            original_run(self)
+        finally:
+            prof.disable()
+
+    threading.Thread.run = run  # type: ignore[method-assign]
+    main = cProfile.Profile()
+    try:
+        main.enable()
+        _secs, units = fn(api, n)
+        main.disable()
+    finally:
+        threading.Thread.run = original_run  # type: ignore[method-assign]
+    stats = pstats.Stats(main)
+    for prof in profilers:
+        try:
+            stats.add(prof)
+        except TypeError:  # a thread that never ran any Python code
+            pass
+    return stats, units
+
+
+def main(argv: Any = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.profile")
+    p.add_argument("scenario", choices=sorted(FUNCTIONS))
+    p.add_argument("--side", default="impl", choices=["impl", "stdlib", "loky"])
+    p.add_argument("--impl", default="futures_impl", help="module of the impl side")
+    p.add_argument("-n", type=int, default=2000, help="scenario size")
+    p.add_argument("--sort", default="tottime")
+    p.add_argument("--limit", type=int, default=25)
+    p.add_argument("--out", help="dump merged stats to this file")
+    args = p.parse_args(argv)
+    stats, units = profile(args.scenario, args.side, args.impl, args.n)
+    print(f"# {args.scenario} [{args.side}] n={args.n} units={units}; "
+          f"{stats.total_calls} calls ({stats.total_calls / units:.1f} per unit)",  # type: ignore[attr-defined]
+          file=sys.stderr)
+    if args.out:
+        stats.dump_stats(args.out)
+    stats.sort_stats(args.sort).print_stats(args.limit)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
