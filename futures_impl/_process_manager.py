@@ -1,0 +1,202 @@
+"""The manager thread's loop: results in, futures settled, exits reaped, pool wound down.
+
+One `poll()` watches the wake-up pipe, every worker's result pipe and every worker's
+process sentinel. Results are decoded outside the pool lock, booked under it (which may
+hand the freed worker more calls), and settled outside it, so done-callbacks never run
+with the lock held. A worker exit is expected when the worker had answered every call
+and was retired (task budget spent) or told to stop; any other exit breaks the pool,
+with the pid and exit code in the BrokenProcessPool's `__cause__`.
+
+The loop ends once the pool is closing (shutdown, executor collected, interpreter
+exit, or broken), nothing is pending, and every worker has been reaped.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+import traceback
+
+from ._process_pool import FATAL, _Pool, _settle, _Worker, decode_result
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
+_RESULT, _EXIT = 0, 1
+_GRACE = 2.0  # seconds a terminated worker gets before it is killed
+
+
+def _local_traceback(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f"\n'''\n{text}'''"
+
+
+class _Manager:
+    def __init__(self, pool: _Pool, is_exiting: Callable[[], bool]) -> None:
+        self.pool = pool
+        self.is_exiting = is_exiting
+        self.poller = select.poll()
+        self.watched: dict[int, tuple[int, _Worker]] = {}  # fd -> (kind, worker)
+        self.wake_fd = pool.wakeup.fileno()
+        self.poller.register(self.wake_fd, select.POLLIN)
+        self.broken_at: float | None = None
+
+    def watch_new_workers(self) -> None:
+        pool = self.pool
+        with pool.lock:
+            new, pool.new_workers = pool.new_workers, []
+        for w in new:
+            for kind, fd in ((_RESULT, w.results.fileno()), (_EXIT, w.process.sentinel)):
+                self.watched[fd] = (kind, w)
+                self.poller.register(fd, select.POLLIN)
+
+    def unwatch(self, fd: int) -> None:
+        if self.watched.pop(fd, None) is not None:
+            self.poller.unregister(fd)
+
+    # -- results -------------------------------------------------------------------
+
+    def read_result(self, w: _Worker) -> bool:
+        """Read and settle one result of `w`; False at end of file."""
+        try:
+            data = w.results.recv_bytes()
+        except (EOFError, OSError):
+            self.unwatch(w.results.fileno())
+            return False
+        try:
+            work_id, ok, payload = decode_result(data)
+        except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
+            self.pool.break_pool(_local_traceback(exc))
+            return True
+        del data
+        if work_id == FATAL:
+            self.pool.break_pool(payload[1])
+            return True
+        pool = self.pool
+        with pool.lock:
+            future = pool.take_result_locked(w) if w.queued else None
+        if ok:
+            _settle(future, payload, None)
+        else:
+            from .process import _RemoteTraceback
+
+            exc, text = payload
+            exc.__cause__ = _RemoteTraceback(text)
+            _settle(future, None, exc)
+        return True
+
+    # -- exits ---------------------------------------------------------------------
+
+    def reap(self, w: _Worker) -> None:
+        results_fd = w.results.fileno()
+        while results_fd in self.watched and w.results.poll(0):
+            if not self.read_result(w):
+                break
+        self.unwatch(results_fd)
+        self.unwatch(w.process.sentinel)
+        w.process.join(1.0)
+        code = w.process.exitcode
+        pool = self.pool
+        with pool.lock:
+            expected = not w.queued and (w.retired or w.stopping or w.budget == 0 or pool.forced)
+            pool.workers.remove(w)
+            pool.processes.pop(w.pid, None)
+            w.results.close()
+            w.reaped = True
+            if not w.writing:
+                w.calls.close()
+            broken = bool(pool.broken)
+            if expected and not broken:
+                pool.fill_locked()
+        if not expected and not broken:
+            pool.break_pool(f"\n'''\nProcess {w.pid} terminated abruptly with exit code {code}\n'''")
+
+    # -- winding down --------------------------------------------------------------
+
+    def finished(self) -> bool:
+        """Stop idle workers once the pool is closing and nothing is pending."""
+        pool = self.pool
+        with pool.lock:
+            closing = (pool.shutdown or pool.owner_gone or bool(pool.broken)
+                       or self.is_exiting())
+            if not closing or (pool.pending and not pool.broken):
+                return False
+            for w in pool.workers:
+                if not w.stopping and not w.queued and not w.writing:
+                    w.stopping = True
+                    try:
+                        w.calls.send_bytes(b"")
+                    except OSError:
+                        pass
+            remaining = [w.process for w in pool.workers]
+        if pool.broken and remaining:
+            now = time.monotonic()
+            if self.broken_at is None:
+                self.broken_at = now
+            elif now - self.broken_at > _GRACE:
+                for process in remaining:
+                    try:
+                        process.kill()
+                    except (OSError, ValueError, AttributeError):
+                        pass
+        return not remaining
+
+    def serve(self) -> None:
+        pool = self.pool
+        while True:
+            self.watch_new_workers()
+            if pool.break_later is not None:
+                cause, pool.break_later = pool.break_later, None
+                pool.break_pool(cause)
+            if self.finished():
+                return
+            timeout = None if not pool.broken else 250
+            events = self.poller.poll(timeout)
+            exits = []
+            for fd, _ in events:
+                if fd == self.wake_fd:
+                    pool.wakeup.clear()
+                    continue
+                tag = self.watched.get(fd)
+                if tag is None:
+                    continue
+                kind, w = tag
+                if kind == _RESULT:
+                    self.read_result(w)
+                else:
+                    exits.append(w)
+            for w in exits:
+                self.reap(w)
+
+    def close(self) -> None:
+        pool = self.pool
+        with pool.lock:
+            leftovers = list(pool.pending.values())
+            pool.pending.clear()
+            pool.backlog.clear()
+        for future in leftovers:  # only after an internal error: never leave one hanging
+            from .process import BrokenProcessPool
+
+            _settle(future, None, BrokenProcessPool("the process pool's manager thread failed"))
+        pool.call_queue.close()
+        pool.wakeup.close()
+
+
+def run(pool: _Pool, is_exiting: Callable[[], bool]) -> None:
+    """Body of _ExecutorManagerThread.run()."""
+    manager = _Manager(pool, is_exiting)
+    try:
+        manager.serve()
+    except BaseException as exc:  # noqa: BLE001 - the pool must not hang on our bug
+        pool.break_pool(_local_traceback(exc))
+        for w in list(pool.workers):
+            try:
+                w.process.kill()
+                w.process.join(5.0)
+            except (OSError, ValueError, AttributeError):
+                pass
+        raise
+    finally:
+        manager.close()
+

@@ -1,0 +1,332 @@
+"""The parent-side state of a ProcessPoolExecutor: workers, dispatch, settling, breaking.
+
+`_Pool` is shared by the executor facade (submit/shutdown, any thread), the manager
+thread (results, exits, shutdown) and the writer thread (large call frames). It never
+references the executor, so an abandoned executor can be garbage collected; the
+manager notices through a weakref callback and winds the pool down.
+
+Dispatch rule (the cure for cpython#115634/#111498): a call goes to a worker whose pipe
+is known to have room, preferring idle workers; otherwise it waits in `backlog`. Every
+event that can free capacity (a result, a worker exit, a finished large write, a spawn)
+runs `_fill_locked()`, which also starts replacement workers while work is waiting and
+fewer than `max_workers` non-retiring workers exist. A worker's remaining task budget is
+known exactly here, so a retiring worker is never handed work it will not run.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from multiprocessing.connection import Connection
+
+from . import _base
+from ._process_worker import FATAL, format_remote, worker_main
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+    from multiprocessing.process import BaseProcess
+    from typing import Any, Callable
+
+    from .process import _ThreadWakeup
+
+PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy
+POOL_BROKEN = "A child process terminated abruptly, the process pool is not usable anymore"
+FUTURE_BROKEN = (
+    "A process in the process pool was terminated abruptly "
+    "while the future was running or pending."
+)
+
+
+def _pipe_room(fd: int) -> int:
+    """Bytes that can be written to pipe `fd` without blocking when it is empty."""
+    try:
+        import fcntl
+
+        size = fcntl.fcntl(fd, getattr(fcntl, "F_GETPIPE_SZ", 1032))
+    except (ImportError, OSError, ValueError):
+        size = 4096
+    return max(512, size - 512)
+
+
+class _Worker:
+    """One worker process and the parent's ends of its two pipes (fields under pool.lock)."""
+
+    __slots__ = ("process", "pid", "calls", "results", "queued", "nbytes", "budget",
+                 "room", "writing", "stopping", "retired", "reaped")
+
+    def __init__(self, process: BaseProcess, calls: Connection, results: Connection,
+                 budget: int | None) -> None:
+        self.process = process
+        self.pid: int = process.pid or 0
+        self.calls = calls  # written inline when it cannot block, else by the writer
+        self.results = results  # read by the manager thread only
+        self.queued: collections.deque[tuple[int, int]] = collections.deque()  # id, size
+        self.nbytes = 0  # bytes of call frames sent and not yet answered
+        self.budget = budget  # calls it may still be sent (None: unlimited)
+        self.room = _pipe_room(calls.fileno())
+        self.writing = 0  # frames handed to the writer thread, not yet written
+        self.stopping = False  # sent the stop frame
+        self.retired = False  # budget spent and every call answered
+        self.reaped = False  # exited and joined; `calls` closes once `writing` is 0
+
+
+class _Pool:
+    """Shared state; every field below is guarded by `lock` unless noted."""
+
+    def __init__(self, ctx: BaseContext, max_workers: int, initializer: Any, initargs: Any,
+                 max_tasks: int | None, wakeup: _ThreadWakeup, call_queue: CallQueue) -> None:
+        self.lock = threading.RLock()
+        self.ctx = ctx
+        self.max_workers = max_workers
+        self.initializer = initializer
+        self.initargs = initargs
+        self.max_tasks = max_tasks
+        self.wakeup = wakeup  # lock-free: any thread may wake the manager
+        self.call_queue = call_queue
+        self.processes: dict[int, BaseProcess] = {}  # pid -> live, non-retired worker
+        self.workers: list[_Worker] = []  # every worker not yet reaped
+        self.new_workers: list[_Worker] = []  # spawned, not yet watched by the manager
+        self.pending: dict[int, _base.Future[Any]] = {}  # work id -> unsettled future
+        self.backlog: collections.deque[tuple[int, bytes | memoryview]] = collections.deque()
+        self.next_id = 0
+        self.idle_tokens = 0  # "a worker went idle" events not yet used by submit()
+        self.shutdown = False  # shutdown() called (or forced)
+        self.forced = False  # terminate_workers()/kill_workers(): no more spawning
+        self.broken: str | bool = False  # the BrokenProcessPool message once broken
+        self.owner_gone = False  # the executor was garbage collected (written by GC)
+        self.started = False  # manager and writer threads started
+        self.break_later: str | None = None  # a break decided under the lock, done outside
+
+    # -- spawning ------------------------------------------------------------------
+
+    def active_count(self) -> int:
+        return sum(1 for w in self.workers if w.budget != 0 and not w.stopping)
+
+    def spawn_locked(self) -> _Worker:
+        call_r, call_w = (Connection(fd, writable=False) if i == 0 else
+                          Connection(fd, readable=False) for i, fd in enumerate(_os_pipe()))
+        res_r, res_w = (Connection(fd, writable=False) if i == 0 else
+                        Connection(fd, readable=False) for i, fd in enumerate(_os_pipe()))
+        close_fds: list[int] = []
+        if self.ctx.get_start_method() == "fork":
+            close_fds = [call_w.fileno(), res_r.fileno(), *self.wakeup.fds()]
+            for w in self.workers:
+                close_fds += (w.calls.fileno(), w.results.fileno())
+        process = self.ctx.Process(
+            target=worker_main,
+            args=(call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds),
+        )
+        try:
+            process.start()
+        except BaseException:
+            for conn in (call_r, call_w, res_r, res_w):
+                conn.close()
+            raise
+        call_r.close()
+        res_w.close()
+        worker = _Worker(process, call_w, res_r, self.max_tasks)
+        self.processes[worker.pid] = process
+        self.workers.append(worker)
+        self.new_workers.append(worker)
+        return worker
+
+    # -- dispatch ------------------------------------------------------------------
+
+    def pick_locked(self, size: int) -> _Worker | None:
+        """An idle worker, else the least loaded one whose pipe has room, else None."""
+        best = None
+        for w in self.workers:
+            if w.budget == 0 or w.stopping or w.writing:
+                continue
+            if not w.queued:
+                return w
+            if (len(w.queued) < PREFETCH and w.nbytes + size <= w.room
+                    and (best is None or len(w.queued) < len(best.queued))):
+                best = w
+        return best
+
+    def send_locked(self, worker: _Worker, work_id: int, frame: bytes | memoryview) -> None:
+        size = len(frame) + 16
+        worker.queued.append((work_id, size))
+        worker.nbytes += size
+        if worker.budget is not None:
+            worker.budget -= 1
+        if worker.nbytes <= worker.room:
+            try:  # cannot block: the pipe holds at most nbytes <= its free room
+                worker.calls.send_bytes(frame)
+            except OSError:
+                pass  # the worker died; the manager will see its exit
+        else:
+            worker.writing += 1
+            self.call_queue.put(worker, frame)
+
+    def fill_locked(self) -> None:
+        """Hand waiting calls to workers with room; start workers while calls wait."""
+        backlog = self.backlog
+        while backlog:
+            work_id, frame = backlog[0]
+            future = self.pending.get(work_id)
+            if future is None or future.cancelled():
+                self._drop_head_locked()
+                continue
+            worker = self.pick_locked(len(frame))
+            if worker is None and self.may_spawn_locked():
+                try:
+                    worker = self.spawn_locked()
+                except Exception as exc:  # noqa: BLE001 - reported through the pool
+                    if self.active_count() == 0:
+                        self.break_later = format_remote(exc)
+            if worker is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                self._drop_head_locked()
+                continue
+            backlog.popleft()
+            self.send_locked(worker, work_id, frame)
+
+    def _drop_head_locked(self) -> None:
+        work_id, _ = self.backlog.popleft()
+        future = self.pending.pop(work_id, None)
+        if future is not None and future._state == _base.CANCELLED:
+            future.set_running_or_notify_cancel()  # CANCELLED -> CANCELLED_AND_NOTIFIED
+
+    def may_spawn_locked(self) -> bool:
+        return (not self.forced and not self.broken
+                and self.active_count() < self.max_workers)
+
+    def written(self, worker: _Worker) -> None:
+        """Writer thread: a large frame for `worker` is now in its pipe."""
+        with self.lock:
+            worker.writing -= 1
+            if worker.reaped:
+                if not worker.writing:
+                    worker.calls.close()
+                return
+            self.fill_locked()
+
+    # -- settling and breaking -----------------------------------------------------
+
+    def take_result_locked(self, worker: _Worker) -> _base.Future[Any] | None:
+        work_id, size = worker.queued.popleft()
+        worker.nbytes -= size
+        future = self.pending.pop(work_id, None)
+        if not worker.queued:
+            if worker.budget == 0:
+                worker.retired = True
+                self.processes.pop(worker.pid, None)
+            elif not self.backlog:
+                self.idle_tokens = min(self.idle_tokens + 1, len(self.workers))
+        self.fill_locked()
+        return future
+
+    def break_pool(self, cause: str | None, message: str = POOL_BROKEN) -> None:
+        """Fail every unsettled future with its own BrokenProcessPool; stop all workers."""
+        from .process import BrokenProcessPool, _RemoteTraceback
+
+        with self.lock:
+            if self.broken:
+                return
+            self.broken = message
+            futures = list(self.pending.values())
+            self.pending.clear()
+            self.backlog.clear()
+            for w in self.workers:
+                w.queued.clear()
+                w.nbytes = 0
+            processes = [w.process for w in self.workers]
+        for future in futures:
+            error = BrokenProcessPool(FUTURE_BROKEN)
+            if cause is not None:
+                error.__cause__ = _RemoteTraceback(cause)
+            _settle(future, None, error)
+        for process in processes:
+            try:
+                process.terminate()
+            except (OSError, ValueError, AttributeError):
+                pass
+        self.wakeup.wakeup()
+
+
+def _os_pipe() -> tuple[int, int]:
+    import os
+
+    return os.pipe()
+
+
+def _settle(future: _base.Future[Any] | None, result: Any, error: BaseException | None) -> None:
+    """Settle `future` unless someone (cancel, a break) already did."""
+    if future is None:
+        return
+    try:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+    except _base.InvalidStateError:
+        pass
+
+
+def decode_result(data: bytes) -> tuple[int, bool, Any]:
+    from ._process_worker import _loads
+
+    message: tuple[int, bool, Any] = _loads(data)
+    return message
+
+
+
+
+class CallQueue:
+    """The writer thread: writes call frames too big to write without blocking.
+
+    Exposed as `executor._call_queue` (the stdlib's name); `join_thread()` waits for the
+    thread once the pool has closed it. A write to a worker that dies fails with EPIPE,
+    so the thread cannot hang on a dead reader.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._jobs: collections.deque[tuple[_Worker, bytes | memoryview]] = collections.deque()
+        self._closed = False  # guarded by _cond
+        self._thread: threading.Thread | None = None  # written once by start()
+        self._pool: _Pool | None = None
+
+    def start(self, pool: _Pool) -> None:
+        self._pool = pool
+        thread = threading.Thread(target=self._run, name="ProcessPoolWriter", daemon=True)
+        thread.start()
+        self._thread = thread
+
+    def put(self, worker: _Worker, frame: bytes | memoryview) -> None:
+        with self._cond:
+            self._jobs.append((worker, frame))
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def join_thread(self) -> None:
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _run(self) -> None:
+        pool = self._pool
+        assert pool is not None
+        while True:
+            with self._cond:
+                while not self._jobs and not self._closed:
+                    self._cond.wait()
+                if not self._jobs:
+                    return
+                worker, frame = self._jobs.popleft()
+            try:
+                worker.calls.send_bytes(frame)
+            except OSError:
+                pass  # the worker died; the manager reports it
+            del frame
+            pool.written(worker)
+            if pool.break_later:
+                pool.wakeup.wakeup()

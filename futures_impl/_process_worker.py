@@ -1,0 +1,109 @@
+"""The worker-process side of ProcessPoolExecutor (runs in the child; keep imports light).
+
+A worker owns two pipes, both private to it (no locks are shared between processes):
+
+    calls   parent -> worker   frames: pickle((work_id, fn, args, kwargs)); b"" means stop
+    results worker -> parent   frames: pickle((work_id, ok, payload)), in call order
+
+`ok` is True with the return value as payload, or False with `(exception, traceback text)`.
+A frame that cannot be unpickled is fatal for the pool (the stdlib breaks the pool too):
+the worker reports it as `(-1, False, (exception, text))` and exits. With
+`max_tasks` the worker leaves on its own after that many calls; the parent knows the
+count too and never sends it more.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from multiprocessing.reduction import ForkingPickler
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from typing import Any, Callable, Sequence
+
+_dumps = ForkingPickler.dumps
+_loads = ForkingPickler.loads
+
+# work_id of a frame reporting that the worker cannot go on (bad call frame).
+FATAL = -1
+
+
+def format_remote(exc: BaseException) -> str:
+    """The traceback text carried by _RemoteTraceback, framed like the stdlib's."""
+    import traceback
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f'\n"""\n{text}"""'
+
+
+def failure_frame(work_id: int, exc: BaseException) -> bytes | memoryview:
+    """Pickle a failed call; fall back to a plain RuntimeError if `exc` will not pickle."""
+    text = format_remote(exc)
+    exc.__traceback__ = None
+    try:
+        return _dumps((work_id, False, (exc, text)))
+    except BaseException as pickling_error:  # noqa: BLE001 - any failure must be reported
+        substitute = RuntimeError(
+            f"the exception {type(exc).__name__!s} could not be pickled: {pickling_error!r}"
+        )
+        return _dumps((work_id, False, (substitute, text)))
+
+
+def process_chunk(fn: Callable[..., Any], chunk: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """One call item of map(..., chunksize=n): run fn over a chunk of argument tuples."""
+    return [fn(*args) for args in chunk]
+
+
+def worker_main(
+    calls: Connection,
+    results: Connection,
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
+    max_tasks: int | None,
+    close_fds: Sequence[int],
+) -> None:
+    """Body of a worker process: run calls from `calls` until told to stop or retired."""
+    for fd in close_fds:  # a forked child inherits the parent's ends of every pipe
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    if initializer is not None:
+        try:
+            initializer(*initargs)
+        except BaseException:  # noqa: BLE001 - logged, then the pool is broken
+            import logging
+
+            logging.getLogger("concurrent.futures").critical(
+                "Exception in initializer:", exc_info=True
+            )
+            sys.exit(1)  # the parent sees an unexpected exit and breaks the pool
+    recv = calls.recv_bytes
+    send = results.send_bytes
+    done = 0
+    while max_tasks is None or done < max_tasks:
+        try:
+            data = recv()
+        except (EOFError, OSError):
+            return  # the parent is gone: nobody wants our results
+        if not data:
+            return  # stop frame
+        try:
+            work_id, fn, args, kwargs = _loads(data)
+        except BaseException as exc:  # noqa: BLE001 - includes SystemExit from __reduce__
+            send(failure_frame(FATAL, exc))
+            sys.exit(1)
+        del data
+        try:
+            frame = _dumps((work_id, True, fn(*args, **kwargs)))
+        except BaseException as exc:  # noqa: BLE001 - the call's or the result pickling's
+            frame = failure_frame(work_id, exc)
+            del exc
+        # Drop the call's references before answering, so objects passed in are
+        # collected by the time the caller sees the result.
+        del fn, args, kwargs
+        send(frame)
+        del frame
+        done += 1
