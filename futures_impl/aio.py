@@ -89,6 +89,7 @@ __all__ = [
 T = TypeVar("T")
 
 DEFAULT_RETRY_DELAY = 0.1
+_backoff_sleep = asyncio.sleep  # the backoff's sleep (a seam for tests)
 
 
 class _WorkItem:
@@ -135,7 +136,7 @@ class _WorkItem:
                         if note is not None:
                             note(f"(failed {attempt + 1} attempts)")
                     raise
-            await asyncio.sleep(self.retry_delay * (2**attempt))
+            await _backoff_sleep(self.retry_delay * (2**attempt))
             attempt += 1
 
     async def _attempt(self) -> Any:
@@ -372,8 +373,8 @@ class AsyncExecutor:
                     return
                 head = inflight.popleft()
                 try:
-                    remaining = None if deadline is None else deadline - loop.time()
-                    result = await head.result(remaining)
+                    await _head_or_first_failure(head, inflight, deadline, loop)
+                    result = await head.result()
                 except BaseException:
                     head.cancel()
                     raise
@@ -451,6 +452,25 @@ class AsyncExecutor:
             f"<AsyncExecutor max_workers={self._max_workers} workers={len(self._workers)} "
             f"outstanding={len(self._outstanding)} {state}>"
         )
+
+
+async def _head_or_first_failure(
+    head: AsyncFuture[Any],
+    others: Deque[AsyncFuture[Any]],
+    deadline: Optional[float],
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """Wait until ``head`` is done; raise at once if one of ``others`` fails first."""
+    while not head.done():
+        for fut in others:
+            if fut.done() and not fut.cancelled() and fut.exception() is not None:
+                await fut.result()  # raises the failure
+        remaining = None if deadline is None else max(0.0, deadline - loop.time())
+        watched = {head.future}
+        watched.update(fut.future for fut in others if not fut.done())
+        done, _ = await asyncio.wait(watched, timeout=remaining, return_when=FIRST_COMPLETED)
+        if not done:
+            raise TimeoutError("map() deadline passed")
 
 
 class _AsyncZip:

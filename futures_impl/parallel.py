@@ -154,6 +154,7 @@ class Parallelized(Generic[R]):
         self.abandoned: List[Any] = []
         self.interrupted = False
         self._results: Dict[int, Optional[R]] = {}
+        self._running_index = -1  # sequential mode: the input being called
 
     # -- the bar -----------------------------------------------------------------
     @property
@@ -248,8 +249,10 @@ class Parallelized(Generic[R]):
         self.stop_event.set()
         self.interrupted = isinstance(exc, KeyboardInterrupt)
         if self.sequential:
-            done = self.completed
-            self.cancelled = list(self.inputs[done:])
+            rest = range(self.completed, self.total)
+            running = self._running_index
+            self.abandoned = [self.inputs[i] for i in rest if i == running]
+            self.cancelled = [self.inputs[i] for i in rest if i != running]
         else:
             for fut, index in self._futures.items():
                 item = self.inputs[index]
@@ -265,7 +268,7 @@ class Parallelized(Generic[R]):
         message = (
             f"Parallelized {why}: {self.completed}/{self.total} completed, "
             f"{len(self.cancelled)} cancelled before starting, "
-            f"{len(self.abandoned)} still running (abandoned)"
+            f"{len(self.abandoned)} abandoned while running"
         )
         if self._logger is not None:
             self._logger.warning("%s", message)
@@ -310,6 +313,7 @@ class Parallelized(Generic[R]):
             item = self.inputs[index]
             result: Optional[R] = None
             error: Optional[BaseException] = None
+            self._running_index = index
             try:
                 if self.unpack == "kwargs":
                     result = self.fn(**item)
@@ -319,6 +323,7 @@ class Parallelized(Generic[R]):
                     result = self.fn(item)
             except Exception as exc:  # KeyboardInterrupt & co propagate
                 error = exc
+            self._running_index = -1
             yield self._record(index, result, error)
             if error is not None and not self.safe:
                 raise error
