@@ -133,7 +133,7 @@ def test_a_sync_function_is_reported_at_result() -> None:
     async def main() -> None:
         async with AsyncExecutor(1) as ex:
             with pytest.raises(TypeError, match="not an awaitable"):
-                await ex.submit(abs, -1).result()  # type: ignore[arg-type]
+                await ex.submit(abs, -1).result()  # type: ignore[arg-type, unused-ignore]
 
     run(main)
 
@@ -321,9 +321,9 @@ def test_attempt_timeout_cancels_the_attempt_and_retries() -> None:
         async with AsyncExecutor(1) as ex:
             fut = ex.submit(hangs_once, retries=1, retry_delay=0, attempt_timeout=0.05)
             assert await fut.result() == "second"
-            fut = ex.submit(asyncio.Event().wait, attempt_timeout=0.01)
+            never = ex.submit(asyncio.Event().wait, attempt_timeout=0.01)
             with pytest.raises(TimeoutError):
-                await fut.result()
+                await never.result()
 
     run(main)
 

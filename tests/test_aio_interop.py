@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from typing import Any, Awaitable, Callable, Iterator, List
+from typing import Any, Awaitable, Callable, Dict, Iterator, List
 
 import pytest
 
@@ -21,7 +21,7 @@ from futures_impl.aio import AsyncExecutor, run_in_executor, wrap_future
 pytestmark = pytest.mark.timeout(60)
 WAIT = 30.0
 
-EXECUTORS = {
+EXECUTORS: Dict[str, Callable[[], Any]] = {
     "futures_impl": lambda: futures_impl.ThreadPoolExecutor(max_workers=1),
     "stdlib": lambda: concurrent.futures.ThreadPoolExecutor(max_workers=1),
 }

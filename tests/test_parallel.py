@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import multiprocessing as mp
 import operator
 import os
 import re
@@ -90,7 +91,7 @@ def test_errors_are_yielded_and_collected_for_retry() -> None:
     assert sorted(str(exc) for _, exc in par.errors) == ["negative: -2", "negative: -4"]
     # Retry just the failed inputs (fixed up) with a second run.
     retry = [{"x": -kw["x"]} for kw in par.failed]
-    assert sorted(r for _, r, _ in parallelized(square, retry, progress=False)) == [4, 16]
+    assert sorted(r or 0 for _, r, _ in parallelized(square, retry, progress=False)) == [4, 16]
 
 
 def test_unpack_args_and_value_and_results_in_input_order() -> None:
@@ -109,7 +110,7 @@ def test_same_input_object_twice_is_two_calls() -> None:
 
 def test_iterating_without_with_block_runs_and_cleans_up() -> None:
     par = Parallelized(square, [{"x": i} for i in range(5)], num_threads=2, progress=False)
-    assert sorted(r for _, r, _ in par) == [0, 1, 4, 9, 16]
+    assert sorted(r or 0 for _, r, _ in par) == [0, 1, 4, 9, 16]
     with pytest.raises(RuntimeError, match="once"):
         par.__enter__()
 
@@ -231,7 +232,8 @@ def test_given_executor_is_used_and_left_open() -> None:
 
 def test_process_pool_executor() -> None:
     process = pytest.importorskip("futures_impl.process")
-    with process.ProcessPoolExecutor(max_workers=2) as ex:
+    # spawn: forking a multi-threaded test process is deprecated (3.12+ warns).
+    with process.ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("spawn")) as ex:
         with Parallelized(
             operator.pow, [(2, 3), (0, -1), (3, 2)], unpack="args", executor=ex, progress=False
         ) as par:
@@ -241,8 +243,9 @@ def test_process_pool_executor() -> None:
             (0, -1): (None, ZeroDivisionError),
             (3, 2): (9, type(None)),
         }
-        with Parallelized(dict, [{"a": 1}, {"b": 2}], executor=ex, progress=False) as par:
-            assert sorted(map(str, (r for _, r, _ in par))) == ["{'a': 1}", "{'b': 2}"]
+        runner: Parallelized[Any] = Parallelized(dict, [{"a": 1}, {"b": 2}], executor=ex)
+        with runner as pd:
+            assert sorted(map(str, (r for _, r, _ in pd))) == ["{'a': 1}", "{'b': 2}"]
 
 
 # -- progress bar and log ---------------------------------------------------------------
@@ -251,7 +254,7 @@ def test_process_pool_executor() -> None:
 def test_pbar_is_tqdm_or_builtin(bar_mode: str) -> None:
     with Parallelized(square, [{"x": 1}], progress=False) as par:
         if bar_mode == "tqdm":
-            import tqdm
+            import tqdm  # type: ignore[import-untyped, unused-ignore]
 
             assert isinstance(par.pbar, tqdm.tqdm)
         else:
@@ -362,4 +365,4 @@ def _generator() -> Iterator[Dict[str, int]]:
 def test_inputs_may_be_a_generator() -> None:
     with Parallelized(square, _generator(), num_threads=2, progress=False) as par:
         assert par.total == 4
-        assert sorted(r for _, r, _ in par) == [0, 1, 4, 9]
+        assert sorted(r or 0 for _, r, _ in par) == [0, 1, 4, 9]
