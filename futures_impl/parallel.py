@@ -239,7 +239,11 @@ class Parallelized(Generic[R]):
             if exc is not None:
                 self._abort(exc)
             elif self._executor is not None and self._user_executor is None:
-                self._executor.shutdown(wait=True)
+                try:
+                    self._executor.shutdown(wait=True)
+                except BaseException as late:  # Ctrl-C while waiting for the last calls
+                    self._abort(late)
+                    raise
         finally:
             if self._pbar is not None:
                 self._pbar.close()
