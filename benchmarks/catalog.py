@@ -48,6 +48,7 @@ FLOORS = [
     Floor("floor_lock", "lock", 300_000, 20_000),
     Floor("floor_simplequeue", "SimpleQueue", 100_000, 5_000),
     Floor("floor_minipool", "minipool", 20_000, 1_000),
+    Floor("floor_minipool_small", "minipool/10", 10_000, 300),
     Floor("floor_minipool_lifecycle", "minipool life", 100, 5),
     Floor("floor_pipe", "pipe", 20_000, 500, reps=2),
     Floor("floor_fork_join", "fork+join", 5, 1, reps=2),
@@ -55,7 +56,7 @@ FLOORS = [
 ]
 
 ROWS = [
-    Row("thread_submit_small", "task", 10_000, 300, floor="floor_minipool", target=0.50,
+    Row("thread_submit_small", "task", 10_000, 300, floor="floor_minipool_small", target=0.50,
         desc="ThreadPoolExecutor(4): submit 10 then result() each, repeated"),
     Row("thread_submit_batch", "task", 20_000, 500, floor="floor_minipool", target=0.50,
         desc="ThreadPoolExecutor(4): submit 20,000 then result() each"),
