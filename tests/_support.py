@@ -1,0 +1,116 @@
+"""Shared helpers for the core's tests: module parametrisation and outcome normalisation.
+
+Most tests here run twice, once against `futures_impl` and once against the stdlib's
+`concurrent.futures`: a test that passes on the stdlib is known to test real stdlib behaviour,
+and a failure only on `futures_impl` is a bug in futures_impl. Differential tests compare
+*outcomes* (return values, exception types and messages, log records) after normalising what
+legitimately differs between two objects: memory addresses and `id()`s.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as std_futures
+import re
+import threading
+from types import ModuleType
+from typing import Any, Callable
+
+import pytest
+
+import futures_impl
+
+MODULES = [
+    pytest.param(futures_impl, id="futures_impl"),
+    pytest.param(std_futures, id="stdlib"),
+]
+
+# Exception classes that each module defines itself; mapped to a module-neutral name.
+_OWN_EXCEPTIONS = (
+    "CancelledError",
+    "TimeoutError",
+    "InvalidStateError",
+    "BrokenExecutor",
+)
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def is_stdlib(mod: ModuleType) -> bool:
+    return mod is std_futures
+
+
+def normalise(text: str, *objects: object) -> str:
+    """`text` with hex addresses and the decimal ids of `objects` replaced by placeholders."""
+    for obj in objects:
+        text = text.replace(str(id(obj)), "<id>")
+    return _ADDRESS.sub("0x?", text)
+
+
+def exc_kind(exc: BaseException, mod: ModuleType) -> str:
+    """A module-neutral name for the type of `exc`: `mod.<Name>` for the module's own classes."""
+    for name in _OWN_EXCEPTIONS:
+        cls = getattr(mod, name, None)
+        if cls is not None and type(exc) is cls:
+            return "mod." + name
+    return type(exc).__qualname__
+
+
+def outcome(mod: ModuleType, call: Callable[[], Any], *objects: object) -> tuple[Any, ...]:
+    """Run `call` and describe what happened in a form comparable across the two modules."""
+    try:
+        value = call()
+    except Exception as exc:  # noqa: BLE001 - the exception *is* the outcome
+        return ("raised", exc_kind(exc, mod), normalise(str(exc), *objects))
+    return ("returned", describe_value(value, mod, *objects))
+
+
+def describe_value(value: Any, mod: ModuleType, *objects: object) -> Any:
+    if isinstance(value, BaseException):
+        return ("exception", exc_kind(value, mod), normalise(str(value), *objects))
+    if isinstance(value, (bool, int, str, type(None), float)):
+        return value
+    return ("object", type(value).__qualname__, normalise(repr(value), *objects))
+
+
+def wait_until(predicate: Callable[[], object], what: str = "condition") -> None:
+    """Block until `predicate()` is true. Bounded by pytest-timeout, never by a guess.
+
+    This is polling for an observable condition (used where the only signal is a private
+    field such as `Future._waiters`), not a sleep that hopes another thread got somewhere.
+    """
+    pause = threading.Event()
+    while not predicate():
+        pause.wait(0.0005)
+
+
+class RecordingHandler:
+    """Collects records of the "concurrent.futures" logger (shared by both modules)."""
+
+    def __init__(self) -> None:
+        import logging
+
+        self.records: list[logging.LogRecord] = []
+        outer = self
+
+        class _Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                outer.records.append(record)
+
+        self._handler = _Handler(level=logging.DEBUG)
+        self._logger = logging.getLogger("concurrent.futures")
+
+    def __enter__(self) -> RecordingHandler:
+        self._logger.addHandler(self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self._handler)
+
+    def take(self, *objects: object) -> list[tuple[str, str, str | None]]:
+        """The records so far as (level, normalised message, exc type name); then forget them."""
+        out = []
+        for r in self.records:
+            exc_name = r.exc_info[0].__qualname__ if r.exc_info and r.exc_info[0] else None
+            out.append((r.levelname, normalise(r.getMessage(), *objects), exc_name))
+        self.records.clear()
+        return out

@@ -1,0 +1,113 @@
+"""Shared fixtures: hypothesis profiles, a local HTTP server, and a thread-leak check.
+
+Hypothesis profiles
+    "ci"  (the default): 500 examples per property, no deadline (a loaded CI machine must not
+          turn slowness into failures). The differential state machine asks for at least 500
+          examples whatever the profile.
+    "dev": 50 examples, for a quick local loop: `HYPOTHESIS_PROFILE=dev pytest ...`.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "dev",
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --------------------------------------------------------------------------- thread leaks
+
+_JOIN_BOUND = 30.0  # seconds a test's threads get to finish after the test; a bound, not a wait
+
+
+@pytest.fixture
+def no_thread_leaks() -> Iterator[None]:
+    """Fail a test that leaves a non-daemon thread running (it would hang interpreter exit).
+
+    Opt in per module with `pytestmark = pytest.mark.usefixtures("no_thread_leaks")`.
+    """
+    before = set(threading.enumerate())
+    yield
+    leaked = [
+        t for t in threading.enumerate()
+        if t not in before and not t.daemon and t is not threading.current_thread()
+    ]
+    for t in leaked:
+        # Executors shut down with wait=False may still be winding down: give them a bounded
+        # chance to finish, then report whatever is still alive.
+        t.join(_JOIN_BOUND)
+    alive = [t.name for t in leaked if t.is_alive()]
+    if alive:
+        pytest.fail(f"test left non-daemon threads running: {alive}", pytrace=False)
+
+
+# --------------------------------------------------------------------------- HTTP server
+
+PAGES = {
+    "/": b"<html>index</html>",
+    "/docs": b"<html>" + b"documentation " * 50 + b"</html>",
+    "/status/200": b"OK",
+    "/get": b'{"args": {}}',
+}
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        body = PAGES.get(self.path)
+        if self.path.startswith("/page/"):
+            n = int(self.path.rsplit("/", 1)[1])
+            body = (f"page {n};" * (n + 1)).encode()
+        if body is None:
+            self.send_error(404, "no such page")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - API name
+        pass  # keep test output clean
+
+
+class LocalServer:
+    def __init__(self, server: http.server.ThreadingHTTPServer) -> None:
+        self.server = server
+        host, port = server.server_address[:2]
+        self.base_url = f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[LocalServer]:
+    """A local HTTP server on 127.0.0.1 (port chosen by the OS), served by a daemon thread."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="test-http-server", daemon=True)
+    thread.start()
+    try:
+        yield LocalServer(server)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
