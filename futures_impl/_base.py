@@ -14,10 +14,12 @@ A CANCELLED future is done() but not yet "finished" for wait()/as_completed(): t
 count it once the executor has acknowledged the cancel (CANCELLED_AND_NOTIFIED), exactly as
 the stdlib does.
 
-Cost model (the reason this is faster than the stdlib): a Future owns one C-level Lock.
-A threading.Condition (a Python object, expensive to build) is created on that same lock
-only when some thread actually blocks in result()/exception(). wait() and as_completed()
-register a small waiter object on each future; completing a future tells its waiters.
+Cost model (the reason this is faster than the stdlib): a Future owns one C-level Lock and
+no threading.Condition (a Python object, expensive to build). A thread that must block in
+result()/exception() parks on a fresh raw lock (a "gate") that settling releases; the
+`_condition` property offers the Condition interface over the same lock and gates for code
+that expects one. wait() and as_completed() register a small waiter object on each
+future; settling a future tells its waiters.
 
 Invariant: every field of a Future is written only while holding ``Future._lock``.  Reads of
 ``_state`` without the lock are allowed where a stale answer is harmless (the fast paths
@@ -33,19 +35,19 @@ import time
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to import)
 if TYPE_CHECKING:
     import logging
-    import threading
     from typing import Any, Callable, Generic, Iterable, Iterator, Literal, TypeVar
 
     _T = TypeVar("_T")
 
     class _GenericBase(Generic[_T]):
-        pass
+        __slots__ = ()
 
 else:
     # At run time Future[int] is a types.GenericAlias, like the stdlib's; typing stays unimported.
     _T = "_T"
 
     class _GenericBase:
+        __slots__ = ()
         __class_getitem__ = classmethod(type(list[int]))
 
 
@@ -115,40 +117,73 @@ def __getattr__(name: str) -> Any:
 class Future(_GenericBase[_T]):
     """The result of a call that may not have finished yet."""
 
-    # Fields (all written under self._lock):
+    # Fields, all written under self._lock:
     #   _state            one of the five states above
     #   _result           the value set by set_result()
     #   _exception        the exception set by set_exception()
     #   _waiters          wait()/as_completed() waiters to tell on settling
-    #   _done_callbacks   callables to run once done; emptied when they run
-    #   _cond             the Condition on _lock, made by the first blocking reader
+    #   _done_callbacks   callables to run once done (None until the first is added)
+    #   _gates            one raw lock per thread blocked in result()/exception(), held
+    #                     locked until settling releases it (None while nobody blocks)
+    __slots__ = (
+        "_lock", "_state", "_result", "_exception", "_waiters", "_done_callbacks", "_gates",
+        "__dict__", "__weakref__",
+    )
 
     def __init__(self) -> None:
         self._lock = _thread.allocate_lock()
-        self._cond: threading.Condition | None = None
         self._state = PENDING
         self._result: Any = None
         self._exception: BaseException | None = None
         self._waiters: list[_Waiter] = []
-        self._done_callbacks: list[Callable[[Future[Any]], object]] = []
+        self._done_callbacks: list[Callable[[Future[Any]], object]] | None = None
+        self._gates: list[_thread.LockType] | None = None
 
-    # -- the Condition, built on demand --------------------------------------------------
     @property
-    def _condition(self) -> threading.Condition:
-        cond = self._cond
-        if cond is None:
-            import threading
+    def _condition(self) -> _FutureCondition:
+        """A threading.Condition look-alike over this future's lock (the stdlib's suites
+        set a state under `with f._condition:` and call `notify_all()`)."""
+        return _FutureCondition(self)
 
-            with _COND_CREATION_LOCK:
-                cond = self._cond
-                if cond is None:
-                    cond = self._cond = threading.Condition(self._lock)
-        return cond
+    # -- blocking (caller holds self._lock) -----------------------------------------------
+    def _block(self, timeout: float | None) -> bool:
+        """Release the lock, sleep until woken or timed out, re-take the lock."""
+        gate = _thread.allocate_lock()
+        gate.acquire()
+        if self._gates is None:
+            self._gates = []
+        self._gates.append(gate)
+        woken = False
+        self._lock.release()
+        try:
+            if timeout is None:
+                woken = gate.acquire()
+            elif timeout > 0:
+                woken = gate.acquire(True, timeout)
+            else:
+                woken = gate.acquire(False)
+        finally:
+            self._lock.acquire()
+            if not woken and self._gates is not None and gate in self._gates:
+                self._gates.remove(gate)
+        return woken
 
-    def _wake_blocked_readers(self) -> None:
-        # Caller holds self._lock.
-        if self._cond is not None:
-            self._cond.notify_all()
+    def _wake(self, count: int = -1) -> None:
+        gates = self._gates
+        if gates:
+            if count < 0 or count >= len(gates):
+                self._gates = None
+            else:
+                self._gates, gates = gates[count:], gates[:count]
+            for gate in gates:
+                gate.release()
+
+    def _wait_until_done(self, timeout: float | None) -> None:
+        """Block until the future is done, or raise TimeoutError. Caller holds self._lock."""
+        if self._state not in _DONE_STATES:
+            self._block(timeout)
+            if self._state not in _DONE_STATES:
+                raise TimeoutError()
 
     # -- reading ------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -180,14 +215,6 @@ class Future(_GenericBase[_T]):
                 del exc, self
         return self._result  # type: ignore[no-any-return]
 
-    def _wait_until_done(self, timeout: float | None) -> None:
-        """Block until the future is done, or raise TimeoutError. Caller holds self._lock."""
-        if self._state in _DONE_STATES:
-            return
-        self._condition.wait(timeout)
-        if self._state not in _DONE_STATES:
-            raise TimeoutError()
-
     def result(self, timeout: float | None = None) -> _T:
         """Return the call's value; raise its exception, CancelledError or TimeoutError."""
         if self._state == FINISHED:  # fast path: a finished future never changes again
@@ -216,31 +243,25 @@ class Future(_GenericBase[_T]):
         """Call fn(future) once the future is done (at once if it already is)."""
         with self._lock:
             if self._state not in _DONE_STATES:
-                self._done_callbacks.append(fn)
+                if self._done_callbacks is None:
+                    self._done_callbacks = [fn]
+                else:
+                    self._done_callbacks.append(fn)
                 return
-        _call_back(fn, self)
-
-    def _run_done_callbacks(self) -> None:
-        # Called without the lock, once, by the thread that settled the future.
-        callbacks = self._done_callbacks
-        if callbacks:
-            self._done_callbacks = []
-            for fn in callbacks:
-                _call_back(fn, self)
+        _run_callbacks((fn,), self)
 
     # -- transitions --------------------------------------------------------------------
     def cancel(self) -> bool:
         """Cancel a pending call. False if it is running or finished, else True."""
         with self._lock:
             state = self._state
-            if state == PENDING:
-                self._state = CANCELLED
-                self._wake_blocked_readers()
-            elif state in _CANCEL_STATES:
-                return True
-            else:
-                return False
-        self._run_done_callbacks()
+            if state != PENDING:
+                return state in _CANCEL_STATES
+            self._state = CANCELLED
+            self._wake()
+            callbacks, self._done_callbacks = self._done_callbacks, None
+        if callbacks:
+            _run_callbacks(callbacks, self)
         return True
 
     def set_running_or_notify_cancel(self) -> bool:
@@ -260,15 +281,18 @@ class Future(_GenericBase[_T]):
 
     def _settle(self, result: Any, exception: BaseException | None) -> None:
         with self._lock:
-            if self._state not in (PENDING, RUNNING):
+            if self._state not in _SETTABLE:
                 raise InvalidStateError(f"{self._state}: {self!r}")
             self._result = result
             self._exception = exception
             self._state = FINISHED
             for waiter in self._waiters:
                 waiter.future_settled(self)
-            self._wake_blocked_readers()
-        self._run_done_callbacks()
+            if self._gates:
+                self._wake()
+            callbacks, self._done_callbacks = self._done_callbacks, None
+        if callbacks:
+            _run_callbacks(callbacks, self)
 
     def set_result(self, result: _T) -> None:
         """For executors: the call returned `result`."""
@@ -280,15 +304,61 @@ class Future(_GenericBase[_T]):
 
 
 _DONE_STATES = frozenset((CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED))
-# Guards only the creation of a Future's Condition (rare: once per blocked future).
-_COND_CREATION_LOCK = _thread.allocate_lock()
+_SETTABLE = frozenset((PENDING, RUNNING))
 
 
-def _call_back(fn: Callable[[Future[Any]], object], future: Future[Any]) -> None:
-    try:
-        fn(future)
-    except Exception:
-        _get_logger().exception("exception calling callback for %r", future)
+class _FutureCondition:
+    """The threading.Condition interface, over a Future's own lock and gates.
+
+    Stateless: every instance for the same future behaves as the same condition.
+    """
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: Future[Any]) -> None:
+        self._future = future
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._future._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._future._lock.release()
+
+    def __enter__(self) -> bool:
+        return self._future._lock.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._future._lock.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._future._block(timeout)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        result = predicate()
+        while not result:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            self.wait(left)
+            result = predicate()
+        return result
+
+    def notify(self, n: int = 1) -> None:
+        self._future._wake(n)
+
+    def notify_all(self) -> None:
+        self._future._wake()
+
+
+def _run_callbacks(
+    callbacks: Iterable[Callable[[Future[Any]], object]], future: Future[Any]
+) -> None:
+    for fn in callbacks:
+        try:
+            fn(future)
+        except Exception:
+            _get_logger().exception("exception calling callback for %r", future)
 
 
 def _failed(future: Future[Any]) -> bool:
@@ -299,36 +369,47 @@ def _failed(future: Future[Any]) -> bool:
 class _Waiter:
     """Collects the futures that settle while a wait()/as_completed() is blocked.
 
-    A future calls future_settled() under its own lock; the waiter's own small lock keeps
-    its fields consistent; `_wakeup` is a raw lock held while nobody needs waking and
-    released to wake the blocked thread.
+    A future calls future_settled() under its own lock. The waiter's fields are guarded by
+    its own `_lock`. `_wakeup` is a raw lock, held while the blocked thread must sleep and
+    released to wake it.
     """
 
-    def __init__(self, return_when: str, expected: int) -> None:
+    __slots__ = ("_lock", "_wakeup", "return_when", "installed", "armed", "finished")
+
+    def __init__(self, return_when: str) -> None:
         self._lock = _thread.allocate_lock()
         self._wakeup = _thread.allocate_lock()
         self._wakeup.acquire()
         self.return_when = return_when
-        self.remaining = expected  # settled futures still needed for ALL_COMPLETED
-        self.finished: list[Future[Any]] = []  # guarded by _lock
+        self.installed = 0  # futures it is registered on (written before arm())
+        self.armed = False  # set once registration is complete
+        self.finished: list[Future[Any]] = []
+
+    def _wake_if_satisfied(self, latest: Future[Any] | None) -> None:
+        # Caller holds self._lock.
+        if (
+            self.return_when in (FIRST_COMPLETED, _AS_COMPLETED)
+            or (self.armed and len(self.finished) >= self.installed)
+            or (latest is not None and self.return_when == FIRST_EXCEPTION and _failed(latest))
+        ) and self.finished and self._wakeup.locked():
+            self._wakeup.release()
 
     def future_settled(self, future: Future[Any]) -> None:
         with self._lock:
             self.finished.append(future)
-            self.remaining -= 1
-            if (
-                self.return_when in (FIRST_COMPLETED, _AS_COMPLETED)
-                or self.remaining <= 0
-                or (self.return_when == FIRST_EXCEPTION and _failed(future))
-            ):
-                if self._wakeup.locked():
-                    self._wakeup.release()
+            self._wake_if_satisfied(future)
+
+    def arm(self) -> None:
+        """Registration is complete: ALL_COMPLETED may now count to `installed`."""
+        with self._lock:
+            self.armed = True
+            self._wake_if_satisfied(None)
 
     def block(self, timeout: float | None) -> None:
         if timeout is None:
             self._wakeup.acquire()
         elif timeout > 0:
-            self._wakeup.acquire(timeout=timeout)
+            self._wakeup.acquire(True, timeout)
         else:
             self._wakeup.acquire(False)
 
@@ -342,7 +423,11 @@ class _Waiter:
 
 class _AcquireFutures:
     """Hold the locks of several futures at once, always taken in the same global order
-    (by id) so that two threads locking overlapping sets cannot deadlock."""
+    (by id) so that two threads locking overlapping sets cannot deadlock.
+
+    For code that needs one consistent view of many futures. wait() and as_completed() do
+    not: they register on one future at a time (see _register).
+    """
 
     def __init__(self, futures: Iterable[Future[Any]]) -> None:
         self.futures = sorted(futures, key=id)
@@ -356,12 +441,30 @@ class _AcquireFutures:
             future._lock.release()
 
 
-def _install(waiter: _Waiter, pending: Iterable[Future[Any]]) -> None:
-    for future in pending:
-        future._waiters.append(waiter)
+def _register(
+    waiter: _Waiter, futures: Iterable[Future[Any]], settled: list[Future[Any]] | set[Future[Any]]
+) -> list[Future[Any]]:
+    """Register `waiter` on each unsettled future; return those it was registered on.
+
+    Futures found settled go to `settled`. One lock at a time is enough: a future checked
+    and registered under its lock either settled before (and is in `settled`) or will tell
+    the waiter when it does; a settled future never changes again, so the first, lock-free
+    look at `_state` is safe when it says "settled".
+    """
+    registered = []
+    add_settled = settled.append if isinstance(settled, list) else settled.add
+    for future in futures:
+        with future._lock:
+            if future._state in _SETTLED:
+                add_settled(future)
+            else:
+                future._waiters.append(waiter)
+                registered.append(future)
+    waiter.installed = len(registered)
+    return registered
 
 
-def _uninstall(waiter: _Waiter, futures: Iterable[Future[Any]]) -> None:
+def _unregister(waiter: _Waiter, futures: Iterable[Future[Any]]) -> None:
     for future in futures:
         with future._lock:
             try:
@@ -395,6 +498,7 @@ class DoneAndNotDoneFutures(tuple):  # type: ignore[type-arg]
         return {"done": self[0], "not_done": self[1]}
 
 
+
 def wait(
     fs: Iterable[Future[Any]], timeout: float | None = None, return_when: str = ALL_COMPLETED
 ) -> DoneAndNotDoneFutures:
@@ -403,26 +507,30 @@ def wait(
     Returns (done, not_done). Duplicates in `fs` count once.
     """
     futures = set(fs)
-    # Snapshot under all the futures' locks, so that no future settles between the
-    # check and the waiter's installation.
-    with _AcquireFutures(futures):
-        done = {f for f in futures if f._state in _SETTLED}
-        not_done = futures - done
-        if (
-            (return_when == FIRST_COMPLETED and done)
-            or (return_when == FIRST_EXCEPTION and any(map(_failed, done)))
-            or not not_done
-        ):
-            return DoneAndNotDoneFutures(done, not_done)
-        if return_when not in _RETURN_CONDITIONS:
-            raise ValueError(f"Invalid return condition: {return_when!r}")
-        waiter = _Waiter(return_when, len(not_done))
-        _install(waiter, not_done)
-    waiter.block(timeout)
-    _uninstall(waiter, not_done)
+    done = {f for f in futures if f._state in _SETTLED}
+    if _satisfied(return_when, done, len(futures)):
+        return DoneAndNotDoneFutures(done, futures - done)
+    if return_when not in _RETURN_CONDITIONS:
+        raise ValueError(f"Invalid return condition: {return_when!r}")
+    waiter = _Waiter(return_when)
+    registered = _register(waiter, futures - done, done)
+    try:
+        if not _satisfied(return_when, done, len(futures)):
+            waiter.arm()
+            waiter.block(timeout)
+    finally:
+        _unregister(waiter, registered)
     with waiter._lock:
         done.update(waiter.finished)
     return DoneAndNotDoneFutures(done, futures - done)
+
+
+def _satisfied(return_when: str, done: set[Future[Any]], total: int) -> bool:
+    return (
+        len(done) == total
+        or (return_when == FIRST_COMPLETED and bool(done))
+        or (return_when == FIRST_EXCEPTION and any(map(_failed, done)))
+    )
 
 
 def as_completed(fs: Iterable[Future[_T]], timeout: float | None = None) -> Iterator[Future[_T]]:
@@ -433,12 +541,14 @@ def as_completed(fs: Iterable[Future[_T]], timeout: float | None = None) -> Iter
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     futures = set(fs)
+    del fs
     total = len(futures)
-    with _AcquireFutures(futures):
-        ready = [f for f in futures if f._state in _SETTLED]
-        pending = futures.difference(ready)
-        waiter = _Waiter(_AS_COMPLETED, len(pending))
-        _install(waiter, pending)
+    ready = [f for f in futures if f._state in _SETTLED]
+    waiter = _Waiter(_AS_COMPLETED)
+    if len(ready) < total:
+        pending = set(_register(waiter, futures.difference(ready), ready))
+    else:
+        pending = set()
     del futures
     try:
         ready.reverse()
@@ -458,7 +568,7 @@ def as_completed(fs: Iterable[Future[_T]], timeout: float | None = None) -> Iter
                 pending.discard(ready[-1])
                 yield ready.pop()
     finally:
-        _uninstall(waiter, pending)
+        _unregister(waiter, pending)
 
 
 # -- executors ----------------------------------------------------------------------------
