@@ -1,0 +1,211 @@
+"""Differential state machine: futures_impl.Future against the stdlib's Future.
+
+Hypothesis drives a few pairs of futures (one futures_impl, one concurrent.futures) through
+the same random sequence of calls: cancel, set_running_or_notify_cancel, set_result,
+set_exception, add_done_callback (plain and raising), result/exception with timeout 0,
+done/running/cancelled, repr, and wait/as_completed with timeout 0 over any subset (with
+duplicates) of the futures. After every step both sides must agree on:
+
+- the outcome of the call: the value returned, or the exception's type and message;
+- what was logged on the "concurrent.futures" logger (level, message, exception type);
+- the callbacks run so far: order, and the state each one observed;
+- each future's `_state`, `repr`, done/running/cancelled.
+
+Addresses and ids are normalised (see _support.normalise). Falsy exceptions are left to
+test_future.py (a single, explicit decision), so that one choice cannot mask the rest here.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as std_futures
+from types import ModuleType
+from typing import Any, Callable
+
+import pytest
+from _support import RecordingHandler, describe_value, normalise, outcome
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+import futures_impl
+
+SIDES: tuple[ModuleType, ModuleType] = (futures_impl, std_futures)
+
+RESULTS = st.sampled_from([None, 0, 1, "text", (1, 2), [3], 2.5, True])
+EXCEPTIONS = st.sampled_from(["ValueError", "KeyError", "OSError", "class ValueError",
+                              "CancelledError", "TimeoutError", "RuntimeError"])
+RETURN_WHEN = st.sampled_from(["FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED", "BOGUS"])
+
+
+def make_exception(kind: str, mod: ModuleType) -> Any:
+    """A fresh exception for one side (each side must own its instance: raising mutates it)."""
+    if kind == "class ValueError":
+        return ValueError
+    if kind == "CancelledError":
+        return mod.CancelledError("from test")
+    if kind == "TimeoutError":
+        return mod.TimeoutError("from test")
+    if kind == "OSError":
+        return OSError(2, "No such file")
+    return {"ValueError": ValueError, "KeyError": KeyError, "RuntimeError": RuntimeError}[kind](
+        "msg-" + kind
+    )
+
+
+def _min_examples() -> int:
+    return max(500, settings.default.max_examples)
+
+
+class FutureDifferential(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[Any, Any]] = []
+        self.calls: tuple[list[Any], list[Any]] = ([], [])
+        self.log = RecordingHandler().__enter__()
+        self.labels = 0
+
+    def teardown(self) -> None:
+        self.log.__exit__(None, None, None)
+
+    # -- helpers ------------------------------------------------------------------------
+    def pair(self, i: int) -> tuple[Any, Any]:
+        return self.pairs[i % len(self.pairs)]
+
+    def everything(self) -> tuple[list[Any], list[Any]]:
+        return [p[0] for p in self.pairs], [p[1] for p in self.pairs]
+
+    def both(self, i: int, call: Callable[[ModuleType, Any], Any]) -> None:
+        """Run `call(mod, future)` on each side of pair i; outcomes and logs must agree."""
+        seen = []
+        for side, mod in enumerate(SIDES):
+            f = self.pair(i)[side]
+            result = outcome(mod, lambda mod=mod, f=f: call(mod, f), *self.everything()[side])
+            seen.append((result, self.log.take(*self.everything()[side])))
+        assert seen[0] == seen[1]
+
+    def index_of(self, side: int) -> dict[int, int]:
+        return {id(p[side]): n for n, p in enumerate(self.pairs)}
+
+    # -- rules ---------------------------------------------------------------------------
+    @initialize(n=st.integers(1, 3))
+    def create(self, n: int) -> None:
+        for _ in range(n):
+            self.pairs.append((futures_impl.Future(), std_futures.Future()))
+
+    @rule()
+    def add_pair(self) -> None:
+        if len(self.pairs) < 5:
+            self.pairs.append((futures_impl.Future(), std_futures.Future()))
+
+    @rule(i=st.integers(0, 4))
+    def cancel(self, i: int) -> None:
+        self.both(i, lambda mod, f: f.cancel())
+
+    @rule(i=st.integers(0, 4))
+    def set_running_or_notify_cancel(self, i: int) -> None:
+        self.both(i, lambda mod, f: f.set_running_or_notify_cancel())
+
+    @rule(i=st.integers(0, 4), value=RESULTS)
+    def set_result(self, i: int, value: Any) -> None:
+        self.both(i, lambda mod, f: f.set_result(value))
+
+    @rule(i=st.integers(0, 4), kind=EXCEPTIONS)
+    def set_exception(self, i: int, kind: str) -> None:
+        self.both(i, lambda mod, f: f.set_exception(make_exception(kind, mod)))
+
+    @rule(i=st.integers(0, 4), raises=st.booleans())
+    def add_done_callback(self, i: int, raises: bool) -> None:
+        self.labels += 1
+        label = self.labels
+
+        def make_cb(side: int) -> Callable[[Any], None]:
+            mod = SIDES[side]
+
+            def cb(fut: Any) -> None:
+                self.calls[side].append((
+                    label,
+                    self.index_of(side).get(id(fut)),
+                    fut.done(), fut.running(), fut.cancelled(), fut._state,
+                    outcome(mod, lambda: fut.result(timeout=0), fut),
+                    outcome(mod, lambda: fut.exception(timeout=0), fut),
+                ))
+                if raises:
+                    raise ValueError(f"callback {label} fails")
+
+            return cb
+
+        self.both(i, lambda mod, f: f.add_done_callback(make_cb(SIDES.index(mod))))
+
+    @rule(i=st.integers(0, 4))
+    def result0(self, i: int) -> None:
+        self.both(i, lambda mod, f: f.result(timeout=0))
+
+    @rule(i=st.integers(0, 4))
+    def exception0(self, i: int) -> None:
+        self.both(i, lambda mod, f: f.exception(timeout=0))
+
+    @rule(i=st.integers(0, 4))
+    def queries(self, i: int) -> None:
+        self.both(i, lambda mod, f: (f.done(), f.running(), f.cancelled()))
+
+    @rule(picks=st.lists(st.integers(0, 4), max_size=6), return_when=RETURN_WHEN)
+    def wait0(self, picks: list[int], return_when: str) -> None:
+        seen = []
+        for side, mod in enumerate(SIDES):
+            fs = [self.pair(i)[side] for i in picks] if self.pairs else []
+            index = self.index_of(side)
+
+            def call(mod: ModuleType = mod, fs: list[Any] = fs,
+                     index: dict[int, int] = index) -> Any:
+                done, not_done = mod.wait(fs, timeout=0, return_when=return_when)
+                return (sorted(index[id(f)] for f in done),
+                        sorted(index[id(f)] for f in not_done))
+
+            seen.append((outcome(mod, call, *fs), self.log.take(*self.everything()[side])))
+        assert seen[0] == seen[1]
+
+    @rule(picks=st.lists(st.integers(0, 4), max_size=6))
+    def as_completed0(self, picks: list[int]) -> None:
+        seen = []
+        for side, mod in enumerate(SIDES):
+            fs = [self.pair(i)[side] for i in picks]
+            index = self.index_of(side)
+            yielded: list[int] = []
+
+            def call(mod: ModuleType = mod, fs: list[Any] = fs,
+                     index: dict[int, int] = index, yielded: list[int] = yielded) -> None:
+                for f in mod.as_completed(fs, timeout=0):
+                    yielded.append(index[id(f)])
+
+            result = outcome(mod, call, *fs)
+            # Already-finished futures come out in no documented order: compare as a multiset.
+            seen.append((result, sorted(yielded), self.log.take(*self.everything()[side])))
+        assert seen[0] == seen[1]
+
+    # -- invariants ---------------------------------------------------------------------
+    @invariant()
+    def same_observable_state(self) -> None:
+        for ours, theirs in self.pairs:
+            assert ours._state == theirs._state
+            assert normalise(repr(ours)) == normalise(repr(theirs))
+            assert (ours.done(), ours.running(), ours.cancelled()) == (
+                theirs.done(), theirs.running(), theirs.cancelled())
+            assert describe_value(ours._result, futures_impl) == describe_value(
+                theirs._result, std_futures)
+
+    @invariant()
+    def same_callbacks(self) -> None:
+        assert self.calls[0] == self.calls[1]
+
+    @invariant()
+    def nothing_left_unlogged(self) -> None:
+        assert self.log.take() == []
+
+
+FutureDifferential.TestCase.settings = settings(
+    max_examples=_min_examples(),
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestFutureDifferential = pytest.mark.timeout(600)(FutureDifferential.TestCase)
