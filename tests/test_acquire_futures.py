@@ -1,0 +1,51 @@
+"""_AcquireFutures: several futures locked at once, in one global order (no deadlock)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from futures_impl._base import Future, _AcquireFutures
+
+
+@pytest.mark.timeout(60)
+def test_overlapping_sets_in_opposite_orders_do_not_deadlock() -> None:
+    futures = [Future() for _ in range(50)]
+    forward, backward = futures, list(reversed(futures))
+    start = threading.Barrier(2, timeout=30)
+    rounds = 2000
+
+    def lock_repeatedly(order: list[Future[object]]) -> None:
+        start.wait()
+        for _ in range(rounds):
+            with _AcquireFutures(order):
+                pass
+
+    threads = [threading.Thread(target=lock_repeatedly, args=(o,)) for o in (forward, backward)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=50)
+    assert not any(t.is_alive() for t in threads), "_AcquireFutures deadlocked"
+
+
+@pytest.mark.timeout(30)
+def test_all_locks_held_inside_and_released_after() -> None:
+    futures = [Future() for _ in range(5)]
+    with _AcquireFutures(reversed(futures)):
+        assert all(f._lock.locked() for f in futures)
+        # A settling thread must wait for the block to end.
+        settled = threading.Event()
+
+        def settle() -> None:
+            futures[2].set_result(1)
+            settled.set()
+
+        t = threading.Thread(target=settle)
+        t.start()
+        assert not settled.wait(0.05)
+    t.join(timeout=10)
+    assert settled.is_set()
+    assert not any(f._lock.locked() for f in futures)
+    assert futures[2].result() == 1
