@@ -49,7 +49,7 @@ FLOORS = [
     Floor("floor_simplequeue", "SimpleQueue", 100_000, 5_000),
     Floor("floor_minipool", "minipool", 20_000, 1_000),
     Floor("floor_minipool_small", "minipool/10", 10_000, 300),
-    Floor("floor_minipool_lifecycle", "minipool life", 100, 5),
+    Floor("floor_minipool_lifecycle", "minipool(1) life", 100, 5),
     Floor("floor_pipe", "pipe", 20_000, 500, reps=2),
     Floor("floor_fork_join", "fork+join", 5, 1, reps=2),
     Floor("floor_import", "empty import", 10, 2, reps=1),

@@ -149,9 +149,10 @@ def floor_minipool_small(n: int) -> Result:
 
 
 def floor_minipool_lifecycle(n: int) -> Result:
+    """A one-thread MiniPool + one task + join (pools start threads on demand)."""
     t0 = perf_counter()
     for _ in range(n):
-        pool = MiniPool(4)
+        pool = MiniPool(1)
         pool.submit(ident, 1).result()
         pool.shutdown()
     return perf_counter() - t0, n
