@@ -24,7 +24,6 @@ import argparse
 import fnmatch
 import json
 import os
-import sys
 import time
 from typing import Optional
 
@@ -48,7 +47,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                    help="only interpreters whose label or version starts with VERSION "
                    "(e.g. 3.12, 3.11.2, pyenv-3.11); repeatable")
     p.add_argument("--interpreter", action="append", metavar="PATH",
-                   help="use this python executable instead of discovering interpreters; repeatable")
+                   help="use this python instead of discovering interpreters; repeatable")
     p.add_argument("--suite", metavar="PATH",
                    help="test_concurrent_futures.py or package directory to use instead of the "
                    "interpreters' own")
@@ -69,7 +68,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--only", choices=runner.VARIANTS,
                    help="run one variant only (no comparison; for debugging)")
     p.add_argument("--cache", default=None, metavar="DIR",
-                   help="where the per-interpreter venvs live (default ~/.cache/futures_impl-conformance)")
+                   help="where the per-interpreter venvs live "
+                   "(default ~/.cache/futures_impl-conformance)")
     p.add_argument("--results-dir", default=RESULTS_DIR, metavar="DIR",
                    help="per-class logs (default conformance/results)")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per finished class")
@@ -126,7 +126,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         for path in args.interpreter:
             interp = discover.query(path)
             if interp is None:
-                _say("error: %s is not a CPython %d.%d+ interpreter" % ((path,) + discover.MIN_VERSION))
+                major, minor = discover.MIN_VERSION
+                _say(f"error: {path} is not a CPython {major}.{minor}+ interpreter")
                 return 2
             found.append(interp)
     else:
@@ -141,7 +142,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             pairs.append(pair)
     if not pairs:
         _say("error: no (interpreter, suite) pair to run%s" % (
-            " for --python %s" % ", ".join(args.python) if args.python else ""))
+            " for --python {}".format(", ".join(args.python)) if args.python else ""))
         return 2
 
     # 2. venvs, class lists, substitution probes
@@ -153,24 +154,24 @@ def main(argv: Optional[list[str]] = None) -> int:
             python = venvs.ensure(pair.interp, cache)
         except (RuntimeError, OSError) as exc:
             errors[pair.key] = str(exc)
-            _say("error: %s: %s" % (pair.key, exc))
+            _say(f"error: {pair.key}: {exc}")
             continue
         env = runner.Env(pair, python, impl_root)
         log_dir = os.path.join(args.results_dir, pair.key.replace(":", "__"))
         classes, start_method, list_error = runner.list_classes(env, log_dir)
         if list_error or not classes:
             errors[pair.key] = "the suite does not load against the stdlib:\n" + list_error
-            _say("error: %s: suite %s does not load against the stdlib:\n%s" % (
+            _say("error: {}: suite {} does not load against the stdlib:\n{}".format(
                 pair.key, pair.suite, report.indent(list_error, "  ", 20)))
             continue
         if runner.IMPL in variants:
             ok, msg, _ = runner.probe(env)
             if not ok:
-                _say("error: %s: the substitution does not hold: %s" % (pair.key, msg))
+                _say(f"error: {pair.key}: the substitution does not hold: {msg}")
                 return 2
             if msg:
-                _say("note: %s: futures_impl does not import cleanly in the probe: %s" % (
-                    pair.key, msg[:500]))
+                _say(f"note: {pair.key}: futures_impl does not import cleanly in the probe: "
+                     f"{msg[:500]}")
         selected = []
         for cls, ids in classes:
             if args.quick and not _quick_keep(cls, start_method):
@@ -180,10 +181,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                 selected.append((cls, ids))
         envs[pair.key] = env
         plan[pair.key] = selected
-        _say("%s: %s with suite %s: %d tests in %d classes%s" % (
-            pair.key, pair.interp.executable, pair.suite,
-            sum(len(ids) for _, ids in selected), len(selected),
-            " (--quick: %s start method only)" % start_method if args.quick else ""))
+        n_tests = sum(len(ids) for _, ids in selected)
+        quick = f" (--quick: {start_method} start method only)" if args.quick else ""
+        _say(f"{pair.key}: {pair.interp.executable} with suite {pair.suite}: "
+             f"{n_tests} tests in {len(selected)} classes{quick}")
 
     # 3. run: stdlib and futures_impl of the same class side by side
     tasks = [
@@ -213,14 +214,16 @@ def main(argv: Optional[list[str]] = None) -> int:
                           "status": res.status, "duration": round(res.duration, 2)})
         p, f, s = report.counts({(key, t): o for t, o in res.results.items()})
         if args.verbose or res.status != "ok":
-            _say("  %-28s %-12s %-62s %3d/%d/%d %6.1fs%s" % (
-                key, variant, res.task.cls.rsplit(".", 1)[-1][:62], p, f, s, res.duration,
-                "" if res.status == "ok" else "  ** %s **" % res.status.upper()))
+            name = res.task.cls.rsplit(".", 1)[-1][:62]
+            status = "" if res.status == "ok" else f"  ** {res.status.upper()} **"
+            counted = f"{p:3d}/{f}/{s}"
+            _say(f"  {key:<28} {variant:<12} {name:<62} {counted} {res.duration:6.1f}s{status}")
         pending[(key, variant)] -= 1
         if pending[(key, variant)] == 0:
-            p, f, s = report.counts(outcomes.stdlib if variant == runner.STDLIB else outcomes.impl, key)
-            _say("%s %s: %d passed, %d failed, %d skipped (%.0fs of class time)" % (
-                key, variant, p, f, s, timings[(key, variant)]))
+            side = outcomes.stdlib if variant == runner.STDLIB else outcomes.impl
+            p, f, s = report.counts(side, key)
+            _say(f"{key} {variant}: {p} passed, {f} failed, {s} skipped "
+                 f"({timings[(key, variant)]:.0f}s of class time)")
 
     runner.run_tasks(tasks, args.jobs, args.results_dir, on_done)
     ran = set(outcomes.keys())
@@ -234,7 +237,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         suspects = {(d.pair, d.test_id) for d in unexpected} | set(fixed)
         if not suspects:
             break
-        _say("re-running %d test(s) with unexpected outcomes (attempt %d)" % (len(suspects), attempt + 1))
+        _say(f"re-running {len(suspects)} test(s) with unexpected outcomes "
+             f"(attempt {attempt + 1})")
         retry_tasks = []
         for key in plan:
             for cls, ids in plan[key]:
@@ -258,74 +262,83 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     # 5. report
     _say()
-    _say("%-26s %-12s %14s %14s %8s" % ("interpreter", "suite", "stdlib p/f/s", "futures_impl p/f/s", "differ"))
+    _say(f"{'interpreter':<26} {'suite':<12} {'stdlib p/f/s':>14} {'futures_impl p/f/s':>18} "
+         f"{'differ':>8}")
     for pair in pairs:
         key = pair.key
         if key in errors:
-            _say("%-26s %-12s  ERROR: %s" % (pair.interp.label, pair.suite_label,
-                                             errors[key].splitlines()[0][:60]))
+            first = errors[key].splitlines()[0][:60]
+            _say(f"{pair.interp.label:<26} {pair.suite_label:<12}  ERROR: {first}")
             continue
         b = report.counts(outcomes.stdlib, key)
         i = report.counts(outcomes.impl, key)
         n = sum(1 for d in diffs if d.pair == key)
-        _say("%-26s %-12s %14s %18s %8d" % (pair.interp.label, pair.suite_label,
-                                            "%d/%d/%d" % b if runner.STDLIB in variants else "-",
-                                            "%d/%d/%d" % i if runner.IMPL in variants else "-", n))
+        bs = "/".join(map(str, b)) if runner.STDLIB in variants else "-"
+        is_ = "/".join(map(str, i)) if runner.IMPL in variants else "-"
+        _say(f"{pair.interp.label:<26} {pair.suite_label:<12} {bs:>14} {is_:>18} {n:8d}")
     if diffs:
         _say()
-        _say("Tests whose outcome differs from the stdlib (%d; %d listed in %s):" % (
-            len(diffs), sum(d.known for d in diffs), os.path.relpath(args.known)))
+        n_known = sum(d.known for d in diffs)
+        _say(f"Tests whose outcome differs from the stdlib ({len(diffs)}; {n_known} listed in "
+             f"{os.path.relpath(args.known)}):")
         shown: dict[str, str] = {}  # failure text -> first test printed with it
         for d in diffs:
             mark = "known" if d.known else "NEW"
-            _say("  [%s] %s %s: stdlib %s, futures_impl %s%s" % (
+            _say("  [{}] {} {}: stdlib {}, futures_impl {}{}".format(
                 mark, d.pair, d.test_id, d.stdlib, d.impl, " (flaky)" if d.flaky else ""))
             if d.known:
                 if d.detail:
                     _say("      " + report.first_line(d.detail))
             elif d.detail and d.detail in shown:
-                _say("      same failure text as %s" % shown[d.detail])
+                _say(f"      same failure text as {shown[d.detail]}")
             else:
                 shown.setdefault(d.detail, d.test_id)
                 _say(report.indent(d.detail or "(no failure text)"))
     flaky_same = sorted(k for k in flaky if k not in {(d.pair, d.test_id) for d in diffs})
     for k in flaky_same:
-        _say("  [flaky] %s %s differed once, matched on re-run" % k)
+        _say("  [flaky] {} {} differed once, matched on re-run".format(*k))
     if fixed:
         _say()
-        _say("Listed in %s but no longer differing (remove them, or run --update-known):" %
-             os.path.relpath(args.known))
+        _say(f"Listed in {os.path.relpath(args.known)} but no longer differing "
+             "(remove them, or run --update-known):")
         for pair_key, test_id in fixed:
-            _say("  %s %s" % (pair_key, test_id))
+            _say(f"  {pair_key} {test_id}")
     if args.update_known:
         n = report.write_known(args.known, diffs, known, ran)
-        _say("\nwrote %s: %d known difference(s)" % (os.path.relpath(args.known), n))
+        _say(f"\nwrote {os.path.relpath(args.known)}: {n} known difference(s)")
         unexpected, fixed = [], []
     if args.json:
-        _write_json(args.json, pairs, errors, outcomes, diffs, unexpected, fixed, class_log, timings)
+        _write_json(args.json, pairs, errors, outcomes, diffs, unexpected, fixed, class_log,
+                    timings)
 
     wall = time.monotonic() - started
     verdict = "OK" if not (unexpected or fixed or errors) else "FAILED"
     _say()
-    _say("conformance %s: %d unexpected difference(s), %d stale known difference(s), "
-         "%d pair(s) in error; wall time %.0fs" % (verdict, len(unexpected), len(fixed), len(errors), wall))
+    _say(f"conformance {verdict}: {len(unexpected)} unexpected difference(s), "
+         f"{len(fixed)} stale known difference(s), {len(errors)} pair(s) in error; "
+         f"wall time {wall:.0f}s")
     p, f, s = report.counts(outcomes.impl if runner.IMPL in variants else outcomes.stdlib)
-    _say("%d passed, %d failed, %d skipped" % (p, f, s))
+    _say(f"{p} passed, {f} failed, {s} skipped")
     if errors and not outcomes.impl and not outcomes.stdlib:
         return 2
     return 0 if verdict == "OK" else 1
 
 
-def _write_json(path, pairs, errors, outcomes, diffs, unexpected, fixed, class_log, timings) -> None:
+def _write_json(  # type: ignore[no-untyped-def]
+    path, pairs, errors, outcomes, diffs, unexpected, fixed, class_log, timings
+) -> None:
+    names = ("passed", "failed", "skipped")
     data = {
         "pairs": [
             {
                 "key": p.key, "interpreter": p.interp.label, "executable": p.interp.executable,
                 "version": p.interp.version, "suite": p.suite, "suite_label": p.suite_label,
                 "error": errors.get(p.key),
-                "stdlib": dict(zip(("passed", "failed", "skipped"), report.counts(outcomes.stdlib, p.key))),
-                "futures_impl": dict(zip(("passed", "failed", "skipped"), report.counts(outcomes.impl, p.key))),
-                "class_seconds": {v: round(timings.get((p.key, v), 0.0), 1) for v in runner.VARIANTS},
+                "stdlib": dict(zip(names, report.counts(outcomes.stdlib, p.key))),
+                "futures_impl": dict(zip(names, report.counts(outcomes.impl, p.key))),
+                "class_seconds": {
+                    v: round(timings.get((p.key, v), 0.0), 1) for v in runner.VARIANTS
+                },
             }
             for p in pairs
         ],

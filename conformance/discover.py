@@ -36,7 +36,8 @@ try:
     spec = importlib.util.find_spec("test.test_concurrent_futures")
     suite = None
     if spec is not None:
-        suite = spec.submodule_search_locations[0] if spec.submodule_search_locations else spec.origin
+        locations = spec.submodule_search_locations
+        suite = locations[0] if locations else spec.origin
 except Exception:
     suite = None
 print(json.dumps({
@@ -68,7 +69,7 @@ class Pair:
 
     @property
     def key(self) -> str:
-        return "%s:%s" % (self.interp.label, self.suite_label)
+        return f"{self.interp.label}:{self.suite_label}"
 
 
 def pyenv_root() -> Optional[str]:
@@ -98,7 +99,7 @@ def _candidates() -> list[str]:
         for directory in os.environ.get("PATH", "").split(os.pathsep):
             if not directory or (shims and os.path.abspath(directory) == os.path.abspath(shims)):
                 continue
-            path = os.path.join(directory, "python3.%d" % minor)
+            path = os.path.join(directory, f"python3.{minor}")
             if os.path.isfile(path) and os.access(path, os.X_OK):
                 found.append(path)
     return found
@@ -118,7 +119,7 @@ def query(executable: str) -> Optional[Interpreter]:
     in_pyenv = bool(root) and os.path.realpath(info["base_prefix"]).startswith(
         os.path.realpath(root) + os.sep
     )
-    label = "%s-%s" % ("pyenv" if in_pyenv else "system", info["version"])
+    label = "{}-{}".format("pyenv" if in_pyenv else "system", info["version"])
     return Interpreter(
         label=label,
         executable=executable,
@@ -162,13 +163,15 @@ def suite_label(interp: Interpreter, suite: str) -> str:
         return "own"
     match = re.search(r"python(3\.\d+)/test/test_concurrent_futures", suite)
     if suite.startswith("/usr/lib/") and match:
-        return "debian-%s" % match.group(1)
+        return f"debian-{match.group(1)}"
     if match:
-        return "suite-%s" % match.group(1)
+        return f"suite-{match.group(1)}"
     return "custom"
 
 
-def pair_for(interp: Interpreter, suite_override: Optional[str] = None) -> tuple[Optional[Pair], str]:
+def pair_for(
+    interp: Interpreter, suite_override: Optional[str] = None
+) -> tuple[Optional[Pair], str]:
     """The (interpreter, suite) pair to run, or None and a message saying how to get a suite."""
     if suite_override:
         path = os.path.abspath(suite_override)
@@ -180,9 +183,9 @@ def pair_for(interp: Interpreter, suite_override: Optional[str] = None) -> tuple
         if smajor == major and sminor in (minor, minor - 1):
             return Pair(interp, path, suite_label(interp, path)), ""
     hint = (
-        "no concurrent.futures test suite for %s (%s): on Debian/Ubuntu "
-        "`apt-get install libpython3.%d-testsuite` (or libpython3.%d-testsuite, whose "
-        "suite also runs on 3.%d), or pass --suite PATH/test_concurrent_futures[.py]; skipped"
-        % (interp.label, interp.executable, minor, minor - 1, minor)
+        f"no concurrent.futures test suite for {interp.label} ({interp.executable}): "
+        f"on Debian/Ubuntu `apt-get install libpython3.{minor}-testsuite` (or "
+        f"libpython3.{minor - 1}-testsuite, whose suite also runs on 3.{minor}), "
+        "or pass --suite PATH/test_concurrent_futures[.py]; skipped"
     )
     return None, hint

@@ -51,7 +51,9 @@ class Difference:
     flaky: bool = False
 
 
-def counts(results: dict[tuple[str, str], tuple[str, str]], pair: str | None = None) -> tuple[int, int, int]:
+def counts(
+    results: dict[tuple[str, str], tuple[str, str]], pair: str | None = None
+) -> tuple[int, int, int]:
     passed = failed = skipped = 0
     for (p, _), (outcome, _) in results.items():
         if pair is not None and p != pair:
@@ -107,11 +109,11 @@ def write_known(
     """Rewrite the list: entries for tests that ran are replaced by this run's differences."""
     entries = {k: v for k, v in known.items() if k not in ran}
     for d in diffs:
-        entries[(d.pair, d.test_id)] = "%s -> %s" % (d.stdlib, d.impl)
+        entries[(d.pair, d.test_id)] = f"{d.stdlib} -> {d.impl}"
     with open(path, "w", encoding="utf-8") as f:
         f.write(KNOWN_HEADER)
         for (pair, test_id), comment in sorted(entries.items()):
-            f.write("%s %s%s\n" % (pair, test_id, "  # " + comment if comment else ""))
+            f.write("{} {}{}\n".format(pair, test_id, "  # " + comment if comment else ""))
     return len(entries)
 
 
@@ -129,7 +131,7 @@ def first_line(detail: str) -> str:
 def indent(text: str, prefix: str = "      ", max_lines: int = 60) -> str:
     lines = text.rstrip().splitlines()
     if len(lines) > max_lines:
-        lines = lines[: max_lines // 3] + ["... (%d lines cut) ..." % (len(lines) - max_lines)] + lines[
-            -(max_lines - max_lines // 3):
-        ]
+        head, tail = max_lines // 3, max_lines - max_lines // 3
+        cut = f"... ({len(lines) - max_lines} lines cut) ..."
+        lines = lines[:head] + [cut] + lines[-tail:]
     return "\n".join(prefix + ln for ln in lines)

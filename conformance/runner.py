@@ -125,7 +125,7 @@ def list_classes(env: Env, log_dir: str) -> tuple[list[tuple[str, list[str]]], s
         elif event["event"] == "import_error":
             error += event["detail"]
     if not classes and not error:
-        error = "listing failed (rc=%s): %s" % (proc.returncode, _tail(proc.stderr))
+        error = f"listing failed (rc={proc.returncode}): {_tail(proc.stderr)}"
     return classes, method, error
 
 
@@ -147,20 +147,20 @@ def probe(env: Env) -> tuple[bool, str, dict]:
     try:
         raw = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return False, "probe failed (rc=%s): %s" % (proc.returncode, _tail(proc.stderr)), {}
+        return False, f"probe failed (rc={proc.returncode}): {_tail(proc.stderr)}", {}
     problems, notes = [], []
     root = os.path.realpath(env.impl_root) + os.sep
     for child, rep in raw.items():
         hook = rep.get("hook", {})
         got = rep.get("concurrent.futures", {})
         if not hook.get("active"):
-            problems.append("%s: substitution hook not active" % child)
+            problems.append(f"{child}: substitution hook not active")
         elif "error" in got:
-            notes.append("%s: %s" % (child, got["error"]))
+            notes.append("{}: {}".format(child, got["error"]))
         elif not (got.get("same_object") and got.get("submodules_same")) or not os.path.realpath(
             got.get("file") or ""
         ).startswith(root):
-            problems.append("%s: concurrent.futures is %s, not futures_impl" % (child, got.get("file")))
+            problems.append(f"{child}: concurrent.futures is {got.get('file')}, not futures_impl")
     if problems:
         return False, "; ".join(problems), raw
     return True, "; ".join(sorted(set(notes))), raw
@@ -243,23 +243,24 @@ def _collect(result: TaskResult, events: list[dict]) -> None:
             reasons.append("suite import failed:\n" + event["detail"])
         elif kind == "fixture_error":
             desc = event["description"]
-            reasons.append("%s failed:\n%s" % (desc, event["detail"]))
+            reasons.append("{} failed:\n{}".format(desc, event["detail"]))
             if any(t in result.results for t in task.test_ids):
                 # A fixture failing after tests reported (tearDownClass,
                 # tearDownModule, cleanups): a failure of its own.
-                result.results["%s::%s" % (task.cls, desc.split(" ")[0])] = ("error", event["detail"])
+                pseudo = f"{task.cls}::{desc.split(' ')[0]}"
+                result.results[pseudo] = ("error", event["detail"])
         elif kind == "fixture_skip":
-            fixture_skip = "%s skipped: %s" % (event["description"], event["detail"])
+            fixture_skip = "{} skipped: {}".format(event["description"], event["detail"])
         elif kind == "done":
             done = True
     if result.status == "ok" and (not done or result.returncode != 0):
         result.status = "crashed"
     if result.status == "timeout":
-        reasons.insert(0, "class timed out after %.0fs (killed); last test started: %s\n%s" % (
-            task.timeout, last_started, _tail(result.log)))
+        reasons.insert(0, f"class timed out after {task.timeout:.0f}s (killed); "
+                          f"last test started: {last_started}\n{_tail(result.log)}")
     elif result.status == "crashed":
-        reasons.insert(0, "worker died (exit code %s) during %s\n%s" % (
-            result.returncode, last_started, _tail(result.log)))
+        reasons.insert(0, f"worker died (exit code {result.returncode}) during {last_started}"
+                          f"\n{_tail(result.log)}")
     elif result.status == "interrupted":
         reasons.insert(0, "interrupted")
     for test_id in task.test_ids:
@@ -312,4 +313,4 @@ def run_tasks(
 
 
 def python_version_banner() -> str:
-    return "runner: %s %s" % (sys.executable, sys.version.split()[0])
+    return f"runner: {sys.executable} {sys.version.split()[0]}"

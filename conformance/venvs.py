@@ -26,7 +26,7 @@ from .discover import Interpreter
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHILD_DIR = os.path.join(HERE, "child")
 HOOK_NAME = "_futures_impl_conformance"
-PTH_TEXT = "import %s\n" % HOOK_NAME
+PTH_TEXT = f"import {HOOK_NAME}\n"
 
 
 def default_cache() -> str:
@@ -43,7 +43,7 @@ def _write_if_changed(path: str, text: str) -> None:
                 return
     except OSError:
         pass
-    tmp = path + ".tmp%d" % os.getpid()
+    tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
@@ -71,12 +71,13 @@ def _ensure(interp: Interpreter, cache: str) -> str:
         )
         if proc.returncode != 0:
             raise RuntimeError(
-                "could not create a venv for %s: %s" % (interp.label, proc.stderr.strip())
+                f"could not create a venv for {interp.label}: {proc.stderr.strip()}"
             )
     # The venv's own site-packages: the first existing one under the venv
     # (never the base installation's, which a `-S` query would name).
     out = subprocess.run(
-        [python, "-c", "import site, sys; print(sys.prefix); print('\\n'.join(site.getsitepackages()))"],
+        [python, "-c",
+         "import site, sys; print(sys.prefix); print('\\n'.join(site.getsitepackages()))"],
         capture_output=True, text=True, timeout=60,
     ).stdout.split("\n")
     prefix = os.path.realpath(out[0]) if out else ""
@@ -86,7 +87,7 @@ def _ensure(interp: Interpreter, cache: str) -> str:
         "",
     )
     if prefix != os.path.realpath(venv) or not site:
-        raise RuntimeError("could not find the site-packages of venv %s (%r)" % (venv, out))
+        raise RuntimeError(f"could not find the site-packages of venv {venv} ({out!r})")
     os.makedirs(site, exist_ok=True)
     with open(os.path.join(CHILD_DIR, HOOK_NAME + ".py"), encoding="utf-8") as f:
         _write_if_changed(os.path.join(site, HOOK_NAME + ".py"), f.read())

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -86,7 +85,7 @@ def run_conformance(tmp_path: Path, impl_root: Path) -> tuple[int, str, dict]:
     )
     output = proc.stdout + proc.stderr
     if "error: no (interpreter, suite) pair" in output:
-        pytest.skip("no concurrent.futures test suite for %s: %s" % (sys.executable, output[-500:]))
+        pytest.skip(f"no concurrent.futures test suite for {sys.executable}: {output[-500:]}")
     assert out_json.exists(), output
     data = json.loads(out_json.read_text())
     return proc.returncode, output, data
@@ -104,7 +103,7 @@ def last_line(output: str) -> str:
 def test_empty_stub_is_reported_as_failing(tmp_path: Path) -> None:
     stub = tmp_path / "stub"
     (stub / "futures_impl").mkdir(parents=True)
-    (stub / "futures_impl" / "__init__.py").write_text('"""A broken stand-in: exports nothing."""\n')
+    (stub / "futures_impl" / "__init__.py").write_text('"""Broken stand-in: exports nothing."""\n')
 
     code, output, data = run_conformance(tmp_path, stub)
 
@@ -114,7 +113,7 @@ def test_empty_stub_is_reported_as_failing(tmp_path: Path) -> None:
     assert all(impl == "error" for _, impl in results.values()), output
     assert code == 1, output
     assert len(data["unexpected"]) == len(results)
-    assert last_line(output) == "0 passed, %d failed, 0 skipped" % len(results)
+    assert last_line(output) == f"0 passed, {len(results)} failed, 0 skipped"
 
 
 def _copy_impl(tmp_path: Path) -> Path:
@@ -149,7 +148,9 @@ def test_sabotaged_future_result_is_caught_test_by_test(tmp_path: Path) -> None:
     assert {t.rsplit(".", 1)[-1] for t in same} >= {"test_cancel", "test_done"}, output
     assert code == 1, output
     diff_text = "\n".join(
-        d["detail"] for d in data["differences"] if d["test_id"].endswith("test_result_with_success")
+        d["detail"]
+        for d in data["differences"]
+        if d["test_id"].endswith("test_result_with_success")
     )
     assert "sabotaged" in diff_text, diff_text
 
@@ -159,7 +160,7 @@ def test_real_futures_impl_matches_stdlib_on_future_tests(tmp_path: Path) -> Non
     missing = [m for m in ("futures_impl._base", "futures_impl.thread", "futures_impl.process")
                if importlib.util.find_spec(m) is None]
     if missing:
-        pytest.skip("futures_impl cannot load the suite yet: missing %s" % ", ".join(missing))
+        pytest.skip("futures_impl cannot load the suite yet: missing {}".format(", ".join(missing)))
 
     code, output, data = run_conformance(tmp_path, REPO)
 
@@ -167,3 +168,47 @@ def test_real_futures_impl_matches_stdlib_on_future_tests(tmp_path: Path) -> Non
     assert len(results) >= 15, output
     assert {t: r for t, r in results.items() if r[0] != r[1]} == {}, output
     assert code == 0, output
+
+
+# --- the known-differences rule and the selection options, without running suites ---
+
+
+def test_judge_flags_new_and_stale_differences(tmp_path: Path) -> None:
+    from conformance import report
+
+    outcomes = report.Outcomes(
+        stdlib={("p:own", "t.A.test_1"): ("passed", ""), ("p:own", "t.A.test_2"): ("passed", ""),
+                ("p:own", "t.A.test_3"): ("passed", "")},
+        impl={("p:own", "t.A.test_1"): ("failed", "boom"), ("p:own", "t.A.test_2"): ("passed", ""),
+              ("p:own", "t.A.test_3"): ("error", "bang")},
+    )
+    diffs = report.compare(outcomes)
+    assert [(d.test_id, d.stdlib, d.impl) for d in diffs] == [
+        ("t.A.test_1", "passed", "failed"), ("t.A.test_3", "passed", "error")]
+    known = {("p:own", "t.A.test_1"): "", ("p:own", "t.A.test_2"): "",
+             ("p:own", "t.B.not_run"): "", ("q:own", "t.A.test_3"): ""}
+    unexpected, stale = report.judge(diffs, known, set(outcomes.keys()))
+    assert [d.test_id for d in unexpected] == ["t.A.test_3"]  # listed for another pair only
+    assert stale == [("p:own", "t.A.test_2")]  # listed, ran, no longer differs; not_run is kept
+
+    path = tmp_path / "known.txt"
+    assert report.write_known(str(path), diffs, known, set(outcomes.keys())) == 4
+    assert report.read_known(str(path)).keys() == {
+        ("p:own", "t.A.test_1"), ("p:own", "t.A.test_3"), ("p:own", "t.B.not_run"),
+        ("q:own", "t.A.test_3")}
+
+
+def test_quick_keeps_one_start_method_and_match_selects() -> None:
+    from conformance import cli
+
+    assert cli._quick_keep("m.ProcessPoolForkWaitTest", "fork")
+    assert not cli._quick_keep("m.ProcessPoolForkserverWaitTest", "fork")
+    assert not cli._quick_keep("m.ProcessPoolSpawnWaitTest", "fork")
+    assert cli._quick_keep("m.ProcessPoolForkserverWaitTest", "forkserver")
+    assert not cli._quick_keep("m.ProcessPoolForkWaitTest", "forkserver")
+    assert cli._quick_keep("m.ThreadPoolWaitTests", "fork")
+    assert cli._quick_keep("m.FutureTests", "spawn")
+    assert cli._matches("a.FutureTests.test_done", ["FutureTests"])
+    assert cli._matches("a.FutureTests.test_done", ["Future*done"])
+    assert not cli._matches("a.FutureTests.test_done", ["WaitTest"])
+    assert cli._matches("anything", None)

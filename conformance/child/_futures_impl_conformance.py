@@ -77,7 +77,7 @@ class _Finder:
                 spec = PathFinder.find_spec(fullname, [self.root])
                 if spec is None:
                     raise ImportError(
-                        "conformance hook: no %s package in %s" % (PACKAGE, self.root),
+                        f"conformance hook: no {PACKAGE} package in {self.root}",
                         name=fullname,
                     )
                 return spec

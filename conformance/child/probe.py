@@ -43,12 +43,12 @@ def report():
                 mod = __import__("concurrent.futures." + sub, fromlist=["*"])
                 got[sub] = sys.modules.get("futures_impl." + sub) is mod
             except ImportError as exc:
-                got[sub] = "ImportError: %s" % exc
+                got[sub] = f"ImportError: {exc}"
         import asyncio  # imports concurrent.futures itself: must still work
 
         got["asyncio"] = asyncio.run(_async_probe())
     except BaseException as exc:  # report, don't crash the probe
-        got = {"error": "%s: %s" % (type(exc).__name__, exc)}
+        got = {"error": f"{type(exc).__name__}: {exc}"}
     return {"hook": state, "concurrent.futures": got, "executable": sys.executable}
 
 
@@ -80,9 +80,10 @@ def main():
         try:
             results[method] = _via(method)
         except BaseException as exc:
-            results[method] = {"error": "%s: %s" % (type(exc).__name__, exc)}
-    code = "import json, sys; sys.path.insert(0, %r); import probe; print(json.dumps(probe.report()))" % (
-        sys.path[0],
+            results[method] = {"error": f"{type(exc).__name__}: {exc}"}
+    code = (
+        f"import json, sys; sys.path.insert(0, {sys.path[0]!r}); "
+        "import probe; print(json.dumps(probe.report()))"
     )
     for flag in ("-I", "-E"):
         proc = subprocess.run(
@@ -91,7 +92,7 @@ def main():
         try:
             results[flag] = json.loads(proc.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            results[flag] = {"error": "rc=%s stderr=%s" % (proc.returncode, proc.stderr[-2000:])}
+            results[flag] = {"error": f"rc={proc.returncode} stderr={proc.stderr[-2000:]}"}
     print(json.dumps(results))
 
 

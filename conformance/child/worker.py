@@ -11,10 +11,11 @@ How: ``worker.py OUT list`` loads the suite (honouring ``load_tests``, so the
 class.  ``worker.py OUT run DUMP_AFTER CLASS [TEST_ID...]`` runs that class (or those of
 its tests) through a flat ``unittest.TestSuite``, which still runs
 setUpModule/tearDownModule, setUpClass/tearDownClass and module cleanups.
-After DUMP_AFTER seconds (just before the
-runner's timeout kills it) faulthandler dumps every thread's stack to stderr,
-which the runner keeps in the class's log.  Like regrtest with its defaults, ``test.support.use_resources`` is empty (so
-'cpu'/'walltime' tests skip) and ``support.verbose`` is 0.
+After DUMP_AFTER seconds (just before the runner's timeout kills it)
+faulthandler dumps every thread's stack to stderr, which the runner keeps in
+the class's log.  Like regrtest with its defaults,
+``test.support.use_resources`` is empty (so 'cpu'/'walltime' tests skip) and
+``support.verbose`` is 0.
 
 The substitution itself is done by the venv's import hook
 (``_futures_impl_conformance``), switched on by the runner's environment;
@@ -87,7 +88,7 @@ def _iter_tests(suite):
 
 def _class_key(test):
     cls = type(test)
-    return "%s.%s" % (cls.__module__, cls.__qualname__)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _load(events):
@@ -160,6 +161,10 @@ class StreamingResult(unittest.TestResult):
         super().addSkip(test, reason)
         if not isinstance(test, unittest.TestCase):
             self._fixture(test, "skipped", reason)
+        elif self._current is None:
+            # 3.12+: a test skipped by decorator gets no startTest/stopTest.
+            self.events.emit(event="result", id=test.id(), outcome="skipped", detail=reason,
+                             duration=0.0)
         else:
             self._set("skipped", reason)
 
@@ -174,7 +179,7 @@ class StreamingResult(unittest.TestResult):
         super().addSubTest(test, subtest, err)
         if err is not None:
             failed = issubclass(err[0], test.failureException)
-            self._set("failed" if failed else "error", "%s\n%s" % (subtest, self._text(test, err)))
+            self._set("failed" if failed else "error", f"{subtest}\n{self._text(test, err)}")
 
     def stopTest(self, test):
         super().stopTest(test)
@@ -226,7 +231,7 @@ def main(argv):
         unittest.TestSuite(selected).run(result)
         events.emit(event="substitution", modules=_substitution_report())
     else:
-        raise SystemExit("unknown mode %r" % mode)
+        raise SystemExit(f"unknown mode {mode!r}")
     events.emit(event="done")
     return 0
 
