@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 import pytest
-from _support import MODULES, is_stdlib
+from _support import MODULES, is_stdlib, wait_until
 
 import futures_impl
 
@@ -300,3 +300,29 @@ def test_buffersize_generic_map() -> None:
     assert ex.submitted == 2 and src.taken == 2
     assert list(it) == [str(i) for i in range(6)]
     assert ex.submitted == 6
+
+
+def test_base_executor(mod: ModuleType) -> None:
+    ex = mod.Executor()
+    with pytest.raises(NotImplementedError):
+        ex.submit(int)
+    assert ex.shutdown() is None
+    with ex as entered:
+        assert entered is ex
+
+
+def test_map_does_not_keep_results_alive(mod: ModuleType) -> None:
+    """Issue 14406 in the stdlib: the result iterator drops each result once yielded."""
+    import gc
+    import weakref
+
+    class Obj:
+        pass
+
+    with mod.ThreadPoolExecutor(max_workers=2) as ex:
+        for obj in ex.map(lambda _: Obj(), range(10)):
+            ref = weakref.ref(obj)
+            del obj
+            # The worker may hold its finished work item for a moment: poll, bounded by
+            # the test timeout. A leak makes this hang and fail.
+            wait_until(lambda ref=ref: gc.collect() >= 0 and ref() is None)

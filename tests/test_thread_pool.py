@@ -430,17 +430,16 @@ import atexit, sys, threading
 sys.path.insert(0, {root!r})
 import {module} as cf
 ex = cf.ThreadPoolExecutor(max_workers=1)
+go = threading.Event()
 if {used!r}:
-    started = threading.Event()
     def task():
-        started.set()
+        go.wait()  # starts once the main thread has printed; then races the exit
         # A workload the interpreter must wait for at exit (no synchronisation involved).
         total = 0
         for i in range(200000):
             total += i
         print("task finished", total, flush=True)
     ex.submit(task)
-    started.wait()
 def late():
     try:
         ex.submit(int)
@@ -448,6 +447,7 @@ def late():
         print("late submit:", exc, flush=True)
 atexit.register(late)
 print("main done", flush=True)
+go.set()
 """
 
 
@@ -494,3 +494,21 @@ def test_interpreter_exit_without_threading_register_atexit() -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[:2] == ["main done", f"task finished {sum(range(200000))}"], proc.stdout
+
+
+def test_no_stale_references(mod: ModuleType) -> None:
+    """Issue 16284 in the stdlib: a finished task's callable and arguments are released."""
+    import weakref
+
+    class MyObject:
+        def my_method(self) -> None:
+            pass
+
+    collected = threading.Event()
+    with mod.ThreadPoolExecutor(max_workers=1) as ex:
+        obj = MyObject()
+        ref = weakref.ref(obj, lambda _: collected.set())
+        ex.submit(obj.my_method)  # the future is deliberately discarded
+        del obj
+        collected.wait()  # bounded by the test timeout, not by a guess
+        assert ref() is None
