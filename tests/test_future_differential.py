@@ -113,12 +113,15 @@ class FutureDifferential(RuleBasedStateMachine):
     def set_exception(self, i: int, kind: str) -> None:
         self.both(i, lambda mod, f: f.set_exception(make_exception(kind, mod)))
 
-    @rule(i=st.integers(0, 4), raises=st.booleans())
-    def add_done_callback(self, i: int, raises: bool) -> None:
+    @rule(i=st.integers(0, 4), action=st.sampled_from(
+        ["none", "raise", "settle_other", "add_nested", "cancel_self", "wait_self"]),
+        other=st.integers(0, 4))
+    def add_done_callback(self, i: int, action: str, other: int) -> None:
+        """A recording callback; some also re-enter the futures API from inside the callback."""
         self.labels += 1
         label = self.labels
 
-        def make_cb(side: int) -> Callable[[Any], None]:
+        def make_cb(side: int, label: int, action: str) -> Callable[[Any], None]:
             mod = SIDES[side]
 
             def cb(fut: Any) -> None:
@@ -129,12 +132,23 @@ class FutureDifferential(RuleBasedStateMachine):
                     outcome(mod, lambda: fut.result(timeout=0), fut),
                     outcome(mod, lambda: fut.exception(timeout=0), fut),
                 ))
-                if raises:
+                if action == "raise":
                     raise ValueError(f"callback {label} fails")
+                if action == "settle_other":
+                    target = self.pair(other)[side]
+                    self.calls[side].append(
+                        (label, "settle", outcome(mod, lambda: target.set_result(label), target)))
+                elif action == "add_nested":
+                    fut.add_done_callback(make_cb(side, -label, "none"))
+                elif action == "cancel_self":
+                    self.calls[side].append((label, "cancel", fut.cancel()))
+                elif action == "wait_self":
+                    done, not_done = mod.wait([fut], timeout=0)
+                    self.calls[side].append((label, "wait", len(done), len(not_done)))
 
             return cb
 
-        self.both(i, lambda mod, f: f.add_done_callback(make_cb(SIDES.index(mod))))
+        self.both(i, lambda mod, f: f.add_done_callback(make_cb(SIDES.index(mod), label, action)))
 
     @rule(i=st.integers(0, 4))
     def result0(self, i: int) -> None:
