@@ -215,3 +215,15 @@ def test_sourceless_package(tmp_path: Path) -> None:
         print("ok")
     """, root=dest)
     assert out.strip() == "ok"
+
+
+def test_base_logger_is_created_on_first_access() -> None:
+    out = run("""
+        import futures_impl._base as base
+        print(loaded(("logging",)))
+        logger = base.LOGGER
+        import logging
+        print(logger is logging.getLogger("concurrent.futures"), base.LOGGER is logger)
+        print(base.DoneAndNotDoneFutures._fields, issubclass(base.CancelledError, base.Error))
+    """)
+    assert out.splitlines() == ["[]", "True True", "('done', 'not_done') True"]
