@@ -36,6 +36,10 @@ def fmt_cost(seconds: Optional[float], scale: str = "us") -> str:
     return f"{s} {unit}"
 
 
+def fmt_kib(b: Optional[int]) -> str:
+    return "-" if b is None else f"{b / 1024:,.0f} KiB"
+
+
 def fmt_ratio(r: Optional[float]) -> str:
     return "-" if r is None else f"{r:.2f}"
 
@@ -59,11 +63,17 @@ def progress_line(row: Row, res: dict[str, Any]) -> str:
     parts.append(f"ratio {fmt_ratio(_div(med.get('impl'), med.get('stdlib')))}")
     for side, errs in res["errors"].items():
         parts.append(f"{side} FAILED {len(errs)}x: {errs[0]}")
+    if "seconds" in res:
+        parts.append(f"({res['seconds']} s)")
     return "  ".join(parts)
 
 
-def build(meta: dict[str, Any], rows: list[Row], results: list[dict[str, Any]],
-          floors: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def build(
+    meta: dict[str, Any],
+    rows: list[Row],
+    results: list[dict[str, Any]],
+    floors: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
     out_rows = []
     for row, res in zip(rows, results):
         med = res["median"]
@@ -74,37 +84,46 @@ def build(meta: dict[str, Any], rows: list[Row], results: list[dict[str, Any]],
         in_geomean = True
         if row.name == "thread_map_gen_buffersize" and res["has_buffersize"].get("stdlib") is False:
             in_geomean = False
-            notes.append(f"stdlib has no buffersize (<3.14): it maps a {res['n']:,}-item "
-                         "generator eagerly; not in geomean")
+            notes.append(
+                f"stdlib has no buffersize (<3.14): it maps a {res['n']:,}-item "
+                "generator eagerly; not in geomean"
+            )
         floor = None
         if row.floor and row.floor in floors and floors[row.floor]["median"] is not None:
             fl = floors[row.floor]
-            floor = {"name": row.floor, "label": fl["label"], "mult": row.floor_mult,
-                     "cost": fl["median"] * row.floor_mult}
+            floor = {
+                "name": row.floor,
+                "label": fl["label"],
+                "mult": row.floor_mult,
+                "cost": fl["median"] * row.floor_mult,
+            }
         paired = res["paired_ratios"]
-        out_rows.append({
-            "scenario": row.name,
-            "desc": row.desc,
-            "unit": row.unit,
-            "scale": row.scale,
-            "n": res["n"],
-            "stdlib": std,
-            "impl": impl,
-            "loky": loky,
-            "ratio": ratio,
-            "loky_ratio": _div(loky, std) if row.process else None,
-            "impl_beats_loky": (impl < loky) if (row.steady and impl and loky) else None,
-            "target": row.target,
-            "limit": limit,
-            "status": None if ratio is None else ("pass" if ratio <= limit else "MISS"),
-            "in_geomean": in_geomean,
-            "floor": floor,
-            "mem_peak": res["mem_peak"] if row.mem else None,
-            "paired_ratio_range": [min(paired), max(paired)] if paired else None,
-            "samples": res["samples"],
-            "errors": res["errors"],
-            "notes": notes,
-        })
+        out_rows.append(
+            {
+                "scenario": row.name,
+                "desc": row.desc,
+                "unit": row.unit,
+                "scale": row.scale,
+                "n": res["n"],
+                "stdlib": std,
+                "impl": impl,
+                "loky": loky,
+                "ratio": ratio,
+                "loky_ratio": _div(loky, std) if row.process else None,
+                "impl_beats_loky": (impl < loky) if (row.steady and impl and loky) else None,
+                "target": row.target,
+                "limit": limit,
+                "status": None if ratio is None else ("pass" if ratio <= limit else "MISS"),
+                "in_geomean": in_geomean,
+                "floor": floor,
+                "mem_peak": res["mem_peak"] if row.mem else None,
+                "paired_ratio_range": [min(paired), max(paired)] if paired else None,
+                "samples": res["samples"],
+                "seconds": res.get("seconds"),
+                "errors": res["errors"],
+                "notes": notes,
+            }
+        )
     ratios = [r["ratio"] for r in out_rows if r["in_geomean"] and r["ratio"]]
     geomean = math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else None
     steady = [r for r in out_rows if r["impl_beats_loky"] is not None]
@@ -117,16 +136,16 @@ def build(meta: dict[str, Any], rows: list[Row], results: list[dict[str, Any]],
         "rows_miss": [r["scenario"] for r in out_rows if r["status"] == "MISS"],
         "rows_error": [r["scenario"] for r in out_rows if r["errors"]],
         "max_ratio": max((r["ratio"] for r in out_rows if r["ratio"]), default=None),
-        "steady_process_rows_beat_loky": (all(r["impl_beats_loky"] for r in steady)
-                                          if steady else None),
+        "steady_process_rows_beat_loky": (
+            all(r["impl_beats_loky"] for r in steady) if steady else None
+        ),
     }
     return {"meta": meta, "floors": floors, "rows": out_rows, "summary": summary}
 
 
 def render(doc: dict[str, Any]) -> str:
     meta, summ = doc["meta"], doc["summary"]
-    head = ("scenario", "per", "stdlib", "futures_impl", "ratio", "target", "",
-            "loky/std", "floor")
+    head = ("scenario", "per", "stdlib", "futures_impl", "ratio", "target", "", "loky/std", "floor")
     lines = [
         f"futures_impl ({meta['impl_module']}) vs concurrent.futures on Python "
         f"{meta['python']} ({meta['platform']}, {meta['cpus']} cpus), git {meta['git']}, "
@@ -150,15 +169,35 @@ def render(doc: dict[str, Any]) -> str:
             label = f["label"] if f["mult"] == 1 else f"{f['mult']}×{f['label']}"
             floor = f"{label} {fmt_cost(f['cost'], r['scale'])}"
         name = r["scenario"] + ("" if r["in_geomean"] else " *")
-        table.append((name, r["unit"], fmt_cost(r["stdlib"], r["scale"]),
-                      fmt_cost(r["impl"], r["scale"]), fmt_ratio(r["ratio"]), target, mark,
-                      loky, floor))
+        table.append(
+            (
+                name,
+                r["unit"],
+                fmt_cost(r["stdlib"], r["scale"]),
+                fmt_cost(r["impl"], r["scale"]),
+                fmt_ratio(r["ratio"]),
+                target,
+                mark,
+                loky,
+                floor,
+            )
+        )
         if r["mem_peak"]:
             m = r["mem_peak"]
             s, i = m.get("stdlib"), m.get("impl")
-            kib = (lambda b: "-" if b is None else f"{b / 1024:,.0f} KiB")
-            table.append(("  (peak memory)", "run", kib(s), kib(i), fmt_ratio(_div(i, s)),
-                          "", "", "", ""))
+            table.append(
+                (
+                    "  (peak memory)",
+                    "run",
+                    fmt_kib(s),
+                    fmt_kib(i),
+                    fmt_ratio(_div(i, s)),
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         for note in r["notes"]:
             foot.append(f"* {r['scenario']}: {note}")
         for side, errs in r["errors"].items():
@@ -166,8 +205,10 @@ def render(doc: dict[str, Any]) -> str:
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
     right = {2, 3, 4, 7}
     for row in table:
-        cells = [str(c).rjust(w) if i in right else str(c).ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths))
+        ]
         lines.append("  ".join(cells).rstrip())
     lines.append("")
     gm = summ["geomean"]
@@ -175,11 +216,15 @@ def render(doc: dict[str, Any]) -> str:
         f"geometric mean of ratios ({summ['geomean_rows']} rows): {fmt_ratio(gm)}  "
         f"(target ≤{summ['geomean_target']:.2f}: {'ok' if summ['geomean_ok'] else 'MISS'})"
     )
-    lines.append(f"rows within target: {summ['rows_pass']}/{len(doc['rows'])}"
-                 + (f"; missed: {', '.join(summ['rows_miss'])}" if summ["rows_miss"] else ""))
+    lines.append(
+        f"rows within target: {summ['rows_pass']}/{len(doc['rows'])}"
+        + (f"; missed: {', '.join(summ['rows_miss'])}" if summ["rows_miss"] else "")
+    )
     if summ["steady_process_rows_beat_loky"] is not None:
-        lines.append("steady-state process rows faster than loky: "
-                     + ("yes" if summ["steady_process_rows_beat_loky"] else "NO (marked (!))"))
+        lines.append(
+            "steady-state process rows faster than loky: "
+            + ("yes" if summ["steady_process_rows_beat_loky"] else "NO (marked (!))")
+        )
     lines.extend(foot)
     return "\n".join(lines)
 

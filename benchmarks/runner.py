@@ -105,15 +105,26 @@ def measure_floor(name: str, args: argparse.Namespace) -> dict[str, Any]:
     errors: list[str] = []
     for _ in range(args.rounds):
         spec = {
-            "kind": "floor", "name": name, "side": "floor", "module": args.impl,
-            "n": n, "warmup_n": max(1, n // 10), "reps": reps,
+            "kind": "floor",
+            "name": name,
+            "side": "floor",
+            "module": args.impl,
+            "n": n,
+            "warmup_n": max(1, n // 10),
+            "reps": reps,
         }
         try:
             samples.extend(run_worker(spec, args.timeout)["samples"])
         except WorkerFailed as e:
             errors.append(str(e))
-    return {"name": name, "label": fl.label, "n": n, "samples": samples,
-            "median": _median(samples), "errors": errors}
+    return {
+        "name": name,
+        "label": fl.label,
+        "n": n,
+        "samples": samples,
+        "median": _median(samples),
+        "errors": errors,
+    }
 
 
 def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[str, Any]:
@@ -130,8 +141,12 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
         for side in order:
             spec = {
                 "kind": "import" if row.name == "import" else "scenario",
-                "name": row.name, "side": side, "module": args.impl,
-                "n": n, "warmup_n": max(1, n // 10), "reps": reps,
+                "name": row.name,
+                "side": side,
+                "module": args.impl,
+                "n": n,
+                "warmup_n": max(1, n // 10),
+                "reps": reps,
                 "mem": row.mem and rnd == 0,
             }
             try:
@@ -163,10 +178,20 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
 
 def _git_commit() -> Optional[str]:
     try:
-        r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=10)
-        d = subprocess.run(["git", "status", "--porcelain", "--", "futures_impl"], cwd=ROOT,
-                           capture_output=True, text=True, timeout=10)
+        r = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        d = subprocess.run(
+            ["git", "status", "--porcelain", "--", "futures_impl"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         dirty = "+dirty" if d.stdout.strip() else ""
         return (r.stdout.strip() + dirty) or None
     except (OSError, subprocess.SubprocessError):
@@ -180,14 +205,23 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     )
     p.add_argument("--quick", action="store_true", help="tiny sizes, 2 rounds (smoke test)")
     p.add_argument("--json", metavar="FILE", help="also write the full results as JSON")
-    p.add_argument("-k", "--match", action="append", default=[], metavar="PATTERN",
-                   help="only rows whose name contains PATTERN (or fnmatch); repeatable")
-    p.add_argument("--rounds", type=int, default=None,
-                   help="subprocess rounds per side (default 5, quick 2)")
-    p.add_argument("--reps", type=int, default=None,
-                   help="timed repetitions per subprocess (default per row)")
-    p.add_argument("--timeout", type=float, default=None,
-                   help="seconds per subprocess (default 120, quick 60)")
+    p.add_argument(
+        "-k",
+        "--match",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only rows whose name contains PATTERN (or fnmatch); repeatable",
+    )
+    p.add_argument(
+        "--rounds", type=int, default=None, help="subprocess rounds per side (default 5, quick 2)"
+    )
+    p.add_argument(
+        "--reps", type=int, default=None, help="timed repetitions per subprocess (default per row)"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=None, help="seconds per subprocess (default 120, quick 60)"
+    )
     p.add_argument("--no-loky", action="store_true", help="skip the loky column")
     p.add_argument("--list", action="store_true", help="list the rows and exit")
     # Hidden: point the "futures_impl" side at another module (e.g. concurrent.futures
@@ -213,7 +247,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     loky_version = None
     if not args.no_loky and importlib.util.find_spec("loky") is not None:
-        import loky
+        import loky  # type: ignore[import-untyped]
 
         loky_version = getattr(loky, "__version__", "?")
     meta = {
@@ -230,9 +264,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     t_start = time.perf_counter()
-    print(f"# python {meta['python']} | {args.impl} vs concurrent.futures"
-          f" | loky {loky_version or 'not installed'} | {args.rounds} rounds"
-          f"{' (quick)' if args.quick else ''}", file=sys.stderr)
+    print(
+        f"# python {meta['python']} | {args.impl} vs concurrent.futures"
+        f" | loky {loky_version or 'not installed'} | {args.rounds} rounds"
+        f"{' (quick)' if args.quick else ''}",
+        file=sys.stderr,
+    )
 
     floor_names = sorted({r.floor for r in rows if r.floor})
     floors = {}
@@ -245,7 +282,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         sides = ["stdlib", "impl"]
         if row.process and loky_version:
             sides.append("loky")
+        t_row = time.perf_counter()
         res = measure_row(row, sides, args)
+        res["seconds"] = round(time.perf_counter() - t_row, 1)
         results.append(res)
         print(f"  {report.progress_line(row, res)}", file=sys.stderr)
 

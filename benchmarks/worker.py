@@ -29,7 +29,7 @@ class Api:
         elif side == "impl":
             mod = importlib.import_module(module)
         elif side == "loky":
-            import loky
+            import loky  # type: ignore[import-untyped]
 
             mod = loky
         else:
