@@ -512,3 +512,43 @@ def test_no_stale_references(mod: ModuleType) -> None:
         del obj
         collected.wait()  # bounded by the test timeout, not by a guess
         assert ref() is None
+
+
+@pytest.mark.parametrize("cancel_futures", [False, True])
+@pytest.mark.parametrize("round_", range(5))
+def test_submit_races_shutdown(mod: ModuleType, cancel_futures: bool, round_: int) -> None:
+    """Each submit either raises RuntimeError or yields a future that shutdown(wait=True)
+    sees to the end: finished (or cancelled, with cancel_futures). None is left pending."""
+    ex = mod.ThreadPoolExecutor(max_workers=3)
+    n_submitters = 4
+    barrier = threading.Barrier(n_submitters + 1)
+    accepted: list[Any] = []
+    refused: list[BaseException] = []
+    lock = threading.Lock()
+
+    def submitter() -> None:
+        barrier.wait()
+        for i in range(200):
+            try:
+                f = ex.submit(pow, i, 2)
+            except RuntimeError as exc:
+                with lock:
+                    refused.append(exc)
+                return
+            with lock:
+                accepted.append(f)
+
+    threads = [threading.Thread(target=submitter) for _ in range(n_submitters)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    ex.shutdown(wait=True, cancel_futures=cancel_futures)
+    for t in threads:
+        t.join()
+    with lock:
+        snapshot = list(accepted)
+    assert all(f.done() for f in snapshot)
+    if not cancel_futures:
+        assert not any(f.cancelled() for f in snapshot)
+    assert all(str(e) == "cannot schedule new futures after shutdown" for e in refused)
+    assert len(ex._threads) <= 3
