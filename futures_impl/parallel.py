@@ -252,6 +252,7 @@ class Parallelized(Generic[R]):
         """Cancel what hasn't started, abandon what runs, report, don't wait."""
         self.stop_event.set()
         self.interrupted = isinstance(exc, KeyboardInterrupt)
+        unseen = 0
         if self.sequential:
             rest = range(self.completed, self.total)
             running = self._running_index
@@ -261,11 +262,14 @@ class Parallelized(Generic[R]):
             for fut, index in self._futures.items():
                 item = self.inputs[index]
                 if fut.done() and not fut.cancelled():
+                    unseen += 1  # finished; the loop hasn't yielded it
                     continue
                 if fut.cancel() or fut.cancelled():
                     self.cancelled.append(item)
                 else:
                     self.abandoned.append(item)
+            # Interrupted while submitting: the rest was never submitted.
+            self.cancelled.extend(self.inputs[len(self._futures) :])
             if self._executor is not None and self._user_executor is None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
         why = "interrupted" if self.interrupted else f"stopped by {type(exc).__name__}"
@@ -274,6 +278,8 @@ class Parallelized(Generic[R]):
             f"{len(self.cancelled)} cancelled before starting, "
             f"{len(self.abandoned)} abandoned while running"
         )
+        if unseen:
+            message += f", {unseen} finished but not yielded"
         if self._logger is not None:
             self._logger.warning("%s", message)
         if self.cancelled or self.abandoned:

@@ -366,3 +366,36 @@ def test_inputs_may_be_a_generator() -> None:
     with Parallelized(square, _generator(), num_threads=2, progress=False) as par:
         assert par.total == 4
         assert sorted(r or 0 for _, r, _ in par) == [0, 1, 4, 9]
+
+
+def test_interrupt_while_submitting_reports_the_unsubmitted_inputs_as_cancelled(
+    capsys: Any,
+) -> None:
+    gate = threading.Event()
+
+    class InterruptedPool(futures_impl.ThreadPoolExecutor):
+        calls = 0
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            InterruptedPool.calls += 1
+            if InterruptedPool.calls == 3:
+                raise KeyboardInterrupt  # Ctrl-C lands in the submission loop
+            return super().submit(fn, *args, **kwargs)
+
+    def task(i: int) -> int:
+        assert gate.wait(WAIT)
+        return i
+
+    pool = InterruptedPool(max_workers=1)
+    par = Parallelized(task, [{"i": i} for i in range(6)], executor=pool, progress=False)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with par:
+                pass
+    finally:
+        gate.set()
+        pool.shutdown(wait=True)
+    assert par.interrupted
+    assert [kw["i"] for kw in par.cancelled][-4:] == [2, 3, 4, 5]
+    assert sorted(kw["i"] for kw in par.cancelled + par.abandoned) == list(range(6))
+    assert "interrupted: 0/6 completed" in capsys.readouterr().err

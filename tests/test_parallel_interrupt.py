@@ -1,7 +1,8 @@
 """Ctrl-C (a real SIGINT) delivered to a process iterating a Parallelized run.
 
-The child prints READY once both workers are inside a task (so the signal
-lands mid-run, not before or after), the test sends SIGINT, and the child
+The child prints READY once both workers are inside a task and every call is
+submitted (so the signal lands mid-run, while the main thread waits for
+results), the test sends SIGINT, and the child
 must: see KeyboardInterrupt come out of the ``with`` block, report the
 cancelled work, leave no non-daemon thread behind, and exit.  The tasks are
 cooperative (they wait on ``par.stop_event``, set by the interruption): a
@@ -29,12 +30,15 @@ CHILD = textwrap.dedent(
     SEQUENTIAL = sys.argv[1] == "sequential"
     lock = threading.Lock()
     started = []
+    entered = threading.Event()  # the with block is entered: every call is submitted
 
     def task(i):
         with lock:
             started.append(i)
-            if len(started) == (1 if SEQUENTIAL else 2):
-                print("READY", flush=True)
+            ready = len(started) == (1 if SEQUENTIAL else 2)
+        if ready:
+            entered.wait(60)
+            print("READY", flush=True)
         # Returns at once when the run is aborted; 60 s bounds a broken test.
         par.stop_event.wait(60)
         return i
@@ -43,6 +47,7 @@ CHILD = textwrap.dedent(
                        num_threads=1 if SEQUENTIAL else 2, progress=False)
     try:
         with par:
+            entered.set()
             for kwargs, result, error in par:
                 print("RESULT", kwargs, result, error, flush=True)
     except KeyboardInterrupt:
