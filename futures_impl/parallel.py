@@ -282,6 +282,8 @@ class Parallelized(Generic[R]):
             message += f", {unseen} finished but not yielded"
         if self._logger is not None:
             self._logger.warning("%s", message)
+        if isinstance(exc, GeneratorExit):
+            return  # a `break` out of a loop that owns the run: deliberate, no report
         if self.cancelled or self.abandoned:
             self._write(message)
 
@@ -339,7 +341,9 @@ class Parallelized(Generic[R]):
                 raise error
 
     def _run_pool(self) -> Iterator[Tuple[Any, Optional[R], Optional[BaseException]]]:
-        for fut in _base.as_completed(self._futures):
+        results = self._results
+        pending = [fut for fut, index in self._futures.items() if index not in results]
+        for fut in _base.as_completed(pending):  # resumes where an earlier loop stopped
             index = self._futures[fut]
             if fut.cancelled():
                 # Someone else cancelled it (a shared executor's shutdown...).

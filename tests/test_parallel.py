@@ -399,3 +399,38 @@ def test_interrupt_while_submitting_reports_the_unsubmitted_inputs_as_cancelled(
     assert [kw["i"] for kw in par.cancelled][-4:] == [2, 3, 4, 5]
     assert sorted(kw["i"] for kw in par.cancelled + par.abandoned) == list(range(6))
     assert "interrupted: 0/6 completed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("num_threads", [1, 3])
+def test_a_second_loop_resumes_where_the_first_stopped(num_threads: int) -> None:
+    inputs = [{"x": i} for i in range(6)]
+    with Parallelized(square, inputs, num_threads=num_threads, progress=False) as par:
+        first = []
+        for kwargs, _, _ in par:
+            first.append(kwargs["x"])
+            if len(first) == 2:
+                break
+        rest = [kwargs["x"] for kwargs, _, _ in par]
+        assert sorted(first + rest) == list(range(6))
+        assert par.results() == [i * i for i in range(6)]
+    assert par.completed == 6
+
+
+def test_break_out_of_a_run_without_with_cancels_the_rest_quietly(capsys: Any) -> None:
+    gate = threading.Event()
+
+    def task(i: int) -> int:
+        if i > 0:
+            assert gate.wait(WAIT)
+        return i
+
+    par = Parallelized(task, [{"i": i} for i in range(5)], num_threads=2, progress=False)
+    loop = iter(par)
+    try:
+        assert next(loop)[0] == {"i": 0}
+        loop.close()  # what a `break` does once the generator is collected
+    finally:
+        gate.set()
+    assert par.stop_event.is_set()
+    assert sorted(kw["i"] for kw in par.cancelled + par.abandoned) == [1, 2, 3, 4]
+    assert capsys.readouterr().err == ""
