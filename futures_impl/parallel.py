@@ -41,6 +41,7 @@ from typing import (
     Any,
     Callable,
     Dict,
+    Generator,
     Generic,
     Iterable,
     Iterator,
@@ -179,7 +180,7 @@ class Parallelized(Generic[R]):
     ) -> None:
         self._finish(exc)
 
-    def __iter__(self) -> Iterator[Tuple[Any, Optional[R], Optional[BaseException]]]:
+    def __iter__(self) -> Generator[Tuple[Any, Optional[R], Optional[BaseException]], None, None]:
         owns_lifecycle = not self._started
         if owns_lifecycle:
             self._start()
