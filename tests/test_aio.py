@@ -757,3 +757,26 @@ def test_repr() -> None:
         assert "shutdown" in repr(ex)
 
     run(main)
+
+
+def test_import_does_not_load_the_executors() -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (
+        "import sys, futures_impl.aio\n"
+        "print([m for m in ('futures_impl.thread', 'futures_impl.process', 'multiprocessing',"
+        " 'futures_impl.parallel', 'tqdm') if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -286,6 +286,18 @@ def test_bar_silent_when_not_a_terminal_unless_asked(bar_mode: str) -> None:
     assert out.getvalue() == ""
 
 
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bar_draws_by_default_on_a_terminal(bar_mode: str) -> None:
+    out = FakeTerminal()
+    with Parallelized(square, [{"x": 1}, {"x": 2}], desc="tty", file=out) as par:
+        list(par)
+    assert "tty" in out.getvalue() and "2/2" in out.getvalue()
+
+
 def test_bar_write_goes_through(bar_mode: str) -> None:
     out = io.StringIO()
     with Parallelized(square, [{"x": 1}], progress="always", file=out) as par:
