@@ -695,7 +695,6 @@ def test_base_exception_in_a_call_is_reraised_and_the_worker_survives() -> None:
         async with AsyncExecutor(1) as ex:
             with pytest.raises(Fatal):
                 await ex.submit(boom).result()
-            assert isinstance(ex.submit(boom).exception, object)
             assert await ex.submit(double, 4).result() == 8
             assert len(ex._workers) == 1
 
