@@ -779,3 +779,20 @@ def test_import_does_not_load_the_executors() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_an_unretrieved_failure_is_reported_not_swallowed() -> None:
+    import gc
+
+    async def main() -> List[Dict[str, Any]]:
+        reports: List[Dict[str, Any]] = []
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: reports.append(ctx))
+        async with AsyncExecutor(1) as ex:
+            fut = ex.submit(fail, "nobody looks")
+            await ex.wait([fut])  # waits, doesn't retrieve the exception
+        del fut
+        gc.collect()
+        return reports
+
+    reports = run(main)
+    assert any(isinstance(r.get("exception"), ValueError) for r in reports), reports
