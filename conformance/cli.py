@@ -24,6 +24,7 @@ import argparse
 import fnmatch
 import json
 import os
+import shutil
 import time
 from typing import Optional
 
@@ -32,6 +33,7 @@ from . import discover, report, runner, venvs
 HERE = os.path.dirname(os.path.abspath(__file__))
 KNOWN_FILE = os.path.join(HERE, "known_differences.txt")
 RESULTS_DIR = os.path.join(HERE, "results")
+MAX_RETRIED = 40  # more unexpected outcomes than this are a real change, not flakes
 QUICK_DROP = ("ProcessPoolFork", "ProcessPoolForkserver", "ProcessPoolSpawn")
 
 
@@ -70,8 +72,9 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--cache", default=None, metavar="DIR",
                    help="where the per-interpreter venvs live "
                    "(default ~/.cache/futures_impl-conformance)")
-    p.add_argument("--results-dir", default=RESULTS_DIR, metavar="DIR",
-                   help="per-class logs (default conformance/results)")
+    p.add_argument("--results-dir", default=None, metavar="DIR",
+                   help="per-class logs (default: a new conformance/results/RUN/, "
+                   "the last 5 runs kept)")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per finished class")
     return p.parse_args(argv)
 
@@ -108,6 +111,17 @@ def _quick_keep(cls: str, start_method: str) -> bool:
     return True
 
 
+def _new_results_dir(keep: int = 5) -> str:
+    """A fresh per-run log directory (concurrent runs must not share one); prune old ones."""
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    runs = sorted(d for d in os.listdir(RESULTS_DIR) if d.startswith("run-"))
+    for old in runs[: max(0, len(runs) - keep + 1)]:
+        shutil.rmtree(os.path.join(RESULTS_DIR, old), ignore_errors=True)
+    path = os.path.join(RESULTS_DIR, time.strftime("run-%Y%m%d-%H%M%S") + f"-{os.getpid()}")
+    os.makedirs(path)
+    return path
+
+
 def _say(msg: str = "") -> None:
     print(msg, flush=True)
 
@@ -118,6 +132,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     cache = args.cache or venvs.default_cache()
     impl_root = os.path.abspath(args.impl_root)
     variants = (args.only,) if args.only else runner.VARIANTS
+    if args.results_dir is None:
+        args.results_dir = _new_results_dir()
 
     # 1. pairs
     pairs: list[discover.Pair] = []
@@ -170,7 +186,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 _say(f"error: {pair.key}: the substitution does not hold: {msg}")
                 return 2
             if msg:
-                _say(f"note: {pair.key}: futures_impl does not import cleanly in the probe: "
+                _say(f"note: {pair.key}: futures_impl misbehaves in the probe: "
                      f"{msg[:500]}")
         selected = []
         for cls, ids in classes:
@@ -210,8 +226,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         store(res)
         key, variant = res.task.env.pair.key, res.task.variant
         timings[(key, variant)] = timings.get((key, variant), 0.0) + res.duration
+        warnings = [ln for ln in res.log.splitlines() if ln.startswith("Warning -- ")]
         class_log.append({"pair": key, "variant": variant, "class": res.task.cls,
-                          "status": res.status, "duration": round(res.duration, 2)})
+                          "status": res.status, "duration": round(res.duration, 2),
+                          "env_warnings": warnings})
         p, f, s = report.counts({(key, t): o for t, o in res.results.items()})
         if args.verbose or res.status != "ok":
             name = res.task.cls.rsplit(".", 1)[-1][:62]
@@ -236,6 +254,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     for attempt in range(args.retries if len(variants) == 2 and not args.update_known else 0):
         suspects = {(d.pair, d.test_id) for d in unexpected} | set(fixed)
         if not suspects:
+            break
+        if len(suspects) > MAX_RETRIED:
+            _say(f"{len(suspects)} unexpected outcomes: too many to be flakes, not re-running")
             break
         _say(f"re-running {len(suspects)} test(s) with unexpected outcomes "
              f"(attempt {attempt + 1})")
@@ -294,6 +315,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             else:
                 shown.setdefault(d.detail, d.test_id)
                 _say(report.indent(d.detail or "(no failure text)"))
+    _env_warnings(class_log, pairs)
     flaky_same = sorted(k for k in flaky if k not in {(d.pair, d.test_id) for d in diffs})
     for k in flaky_same:
         _say("  [flaky] {} {} differed once, matched on re-run".format(*k))
@@ -314,6 +336,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     wall = time.monotonic() - started
     verdict = "OK" if not (unexpected or fixed or errors) else "FAILED"
     _say()
+    _say(f"class logs: {os.path.relpath(args.results_dir)}")
     _say(f"conformance {verdict}: {len(unexpected)} unexpected difference(s), "
          f"{len(fixed)} stale known difference(s), {len(errors)} pair(s) in error; "
          f"wall time {wall:.0f}s")
@@ -322,6 +345,38 @@ def main(argv: Optional[list[str]] = None) -> int:
     if errors and not outcomes.impl and not outcomes.stdlib:
         return 2
     return 0 if verdict == "OK" else 1
+
+
+def _env_warnings(class_log: list[dict], pairs: list[discover.Pair]) -> None:
+    """Report regrtest's "env changed" symptoms (dangling threads, children...) per pair.
+
+    Informational: they change no test outcome, but regrtest would flag them,
+    and threading_cleanup's retries make the affected tests seconds slower.
+    """
+    lines = []
+    for pair in pairs:
+        per_variant = {}
+        for variant in runner.VARIANTS:
+            entries = [c for c in class_log if c["pair"] == pair.key and c["variant"] == variant]
+            hit = [c for c in entries if c["env_warnings"]]
+            per_variant[variant] = hit
+        if any(per_variant.values()):
+            sample = next(
+                (w for c in per_variant[runner.IMPL] for w in c["env_warnings"]
+                 if "MainThread" not in w),
+                "",
+            )
+            lines.append(
+                f"  {pair.key}: stdlib {len(per_variant[runner.STDLIB])} class(es), "
+                f"futures_impl {len(per_variant[runner.IMPL])} class(es)"
+                + (f"; e.g. {sample[:150]}" if sample else "")
+            )
+    if lines:
+        _say()
+        _say("Environment warnings (regrtest's 'env changed'; outcomes unaffected; "
+             "see the class logs under --results-dir):")
+        for line in lines:
+            _say(line)
 
 
 def _write_json(  # type: ignore[no-untyped-def]

@@ -137,17 +137,22 @@ def probe(env: Env) -> tuple[bool, str, dict]:
     is reported in ``message`` but is the suite's business.
     """
     cwd = tempfile.mkdtemp(prefix="cf-conformance-")
+    proc = subprocess.Popen(
+        [env.python, PROBE], cwd=cwd, env=env.environ(IMPL), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL, start_new_session=True,
+    )
     try:
-        proc = subprocess.run(
-            [env.python, PROBE], cwd=cwd, env=env.environ(IMPL), capture_output=True,
-            text=True, timeout=300, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+        stdout, stderr = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)
+        stdout, stderr = proc.communicate()
     finally:
+        _kill_group(proc.pid)
         shutil.rmtree(cwd, ignore_errors=True)
     try:
-        raw = json.loads(proc.stdout.strip().splitlines()[-1])
+        raw = json.loads(stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return False, f"probe failed (rc={proc.returncode}): {_tail(proc.stderr)}", {}
+        return False, f"probe failed (rc={proc.returncode}): {_tail(stderr)}", {}
     problems, notes = [], []
     root = os.path.realpath(env.impl_root) + os.sep
     for child, rep in raw.items():
@@ -156,7 +161,9 @@ def probe(env: Env) -> tuple[bool, str, dict]:
         if not hook.get("active"):
             problems.append(f"{child}: substitution hook not active")
         elif "error" in got:
-            notes.append("{}: {}".format(child, got["error"]))
+            notes.append(f"{child}: {got['error']}")
+        elif got.get("asyncio") != 6:
+            notes.append(f"{child}: asyncio.run_in_executor check: {got.get('asyncio')}")
         elif not (got.get("same_object") and got.get("submodules_same")) or not os.path.realpath(
             got.get("file") or ""
         ).startswith(root):

@@ -16,6 +16,7 @@ to start its children).
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 
@@ -31,12 +32,6 @@ def report():
             "name": cf.__name__,
             "file": getattr(cf, "__file__", None),
             "same_object": impl is cf,
-            "submodules_same": all(
-                sys.modules.get("futures_impl" + n[len("concurrent.futures"):])
-                is sys.modules[n]
-                for n in list(sys.modules)
-                if n.startswith("concurrent.futures.")
-            ),
         }
         for sub in ("_base", "thread", "process"):
             try:
@@ -44,23 +39,51 @@ def report():
                 got[sub] = sys.modules.get("futures_impl." + sub) is mod
             except ImportError as exc:
                 got[sub] = f"ImportError: {exc}"
-        import asyncio  # imports concurrent.futures itself: must still work
-
-        got["asyncio"] = asyncio.run(_async_probe())
+        got["submodules_same"] = all(
+            sys.modules.get("futures_impl" + n[len("concurrent.futures"):]) is sys.modules[n]
+            for n in list(sys.modules)
+            if n.startswith("concurrent.futures.")
+        )
     except BaseException as exc:  # report, don't crash the probe
         got = {"error": f"{type(exc).__name__}: {exc}"}
+        return {"hook": state, "concurrent.futures": got, "executable": sys.executable}
+    got["asyncio"] = _bounded(_asyncio_check, 20)
     return {"hook": state, "concurrent.futures": got, "executable": sys.executable}
 
 
-async def _async_probe():
-    import asyncio
+def _asyncio_check():
+    import asyncio  # imports concurrent.futures itself: must still work
 
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, sum, [1, 2, 3])
+    async def run_in_executor():
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, sum, [1, 2, 3])
+
+    return asyncio.run(run_in_executor())
+
+
+def _bounded(fn, seconds):
+    """fn() in a daemon thread: its result, or why not (a broken futures_impl may hang)."""
+    import threading
+
+    box = []
+
+    def run():
+        try:
+            box.append(fn())
+        except BaseException as exc:
+            box.append(f"{type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return box[0] if box else f"timed out after {seconds}s"
 
 
 def _child(queue):
     queue.put(report())
+    queue.close()
+    queue.join_thread()
+    os._exit(0)  # don't wait for threads a broken futures_impl may have left hanging
 
 
 def _via(method):
@@ -71,7 +94,9 @@ def _via(method):
     try:
         return queue.get(timeout=60)
     finally:
-        proc.join(60)
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
 
 
 def main():
@@ -82,18 +107,21 @@ def main():
         except BaseException as exc:
             results[method] = {"error": f"{type(exc).__name__}: {exc}"}
     code = (
-        f"import json, sys; sys.path.insert(0, {sys.path[0]!r}); "
-        "import probe; print(json.dumps(probe.report()))"
+        f"import json, os, sys; sys.path.insert(0, {sys.path[0]!r}); import probe; "
+        "print(json.dumps(probe.report()), flush=True); os._exit(0)"
     )
     for flag in ("-I", "-E"):
-        proc = subprocess.run(
-            [sys.executable, flag, "-c", code], capture_output=True, text=True, timeout=60
-        )
         try:
+            proc = subprocess.run(
+                [sys.executable, flag, "-c", code], capture_output=True, text=True, timeout=60
+            )
             results[flag] = json.loads(proc.stdout.strip().splitlines()[-1])
+        except subprocess.TimeoutExpired:
+            results[flag] = {"error": "timed out"}
         except (ValueError, IndexError):
             results[flag] = {"error": f"rc={proc.returncode} stderr={proc.stderr[-2000:]}"}
-    print(json.dumps(results))
+    print(json.dumps(results), flush=True)
+    os._exit(0)  # don't wait for threads a broken futures_impl may have left hanging
 
 
 if __name__ == "__main__":
