@@ -796,3 +796,10 @@ def test_an_unretrieved_failure_is_reported_not_swallowed() -> None:
 
     reports = run(main)
     assert any(isinstance(r.get("exception"), ValueError) for r in reports), reports
+
+
+def test_wait_strategy_works_with_the_thread_pool_wait_too() -> None:
+    with futures_impl.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(pow, 2, i) for i in range(3)]
+        done, not_done = futures_impl.wait(futures, return_when=WaitStrategy.ALL_COMPLETED)
+        assert len(done) == 3 and not not_done
