@@ -179,6 +179,8 @@ class _Manager:
             from .process import BrokenProcessPool
 
             _settle(future, None, BrokenProcessPool("the process pool's manager thread failed"))
+        pool.finished = True
+        pool.initializer = pool.initargs = None  # may hold big or scarce objects
         pool.call_queue.close()
         pool.wakeup.close()
 

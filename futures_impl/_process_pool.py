@@ -96,6 +96,7 @@ class _Pool:
         self.broken: str | bool = False  # the BrokenProcessPool message once broken
         self.owner_gone = False  # the executor was garbage collected (written by GC)
         self.started = False  # manager and writer threads started
+        self.finished = False  # the manager thread has ended (written by it, once)
         self.break_later: str | None = None  # a break decided under the lock, done outside
 
     # -- spawning ------------------------------------------------------------------
@@ -289,11 +290,11 @@ class CallQueue:
         self._jobs: collections.deque[tuple[_Worker, bytes | memoryview]] = collections.deque()
         self._closed = False  # guarded by _cond
         self._thread: threading.Thread | None = None  # written once by start()
-        self._pool: _Pool | None = None
 
     def start(self, pool: _Pool) -> None:
-        self._pool = pool
-        thread = threading.Thread(target=self._run, name="ProcessPoolWriter", daemon=True)
+        # The pool is passed to the thread, not stored here: the pool holds this object.
+        thread = threading.Thread(target=self._run, args=(pool,), name="ProcessPoolWriter",
+                                  daemon=True)
         thread.start()
         self._thread = thread
 
@@ -312,9 +313,7 @@ class CallQueue:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
 
-    def _run(self) -> None:
-        pool = self._pool
-        assert pool is not None
+    def _run(self, pool: _Pool) -> None:
         while True:
             with self._cond:
                 while not self._jobs and not self._closed:

@@ -226,7 +226,8 @@ def _default_workers() -> int:
 def _owner_collected(pool: _Pool) -> Callable[[object], None]:
     def collected(_: object) -> None:
         pool.owner_gone = True
-        pool.wakeup.wakeup()
+        if pool.started and not pool.finished:
+            pool.wakeup.wakeup()
 
     return collected
 
@@ -427,7 +428,8 @@ class ProcessPoolExecutor(_base.Executor):
         if not started:
             wakeup.close()
             return
-        wakeup.wakeup()
+        if not pool.finished:
+            wakeup.wakeup()
         thread = self._executor_manager_thread
         if wait and thread is not None and thread is not threading.current_thread():
             thread.join()
