@@ -290,10 +290,11 @@ class Parallelized(Generic[R]):
 
     def _write(self, message: str) -> None:
         bar = self._pbar
+        stream = self._file if self._file is not None else sys.stderr
         if bar is not None and not getattr(bar, "disable", True):
-            bar.write(message)
+            bar.write(message, file=stream)  # tqdm.write defaults to stdout
         else:
-            print(message, file=sys.stderr, flush=True)
+            print(message, file=stream, flush=True)
 
     # -- iteration ---------------------------------------------------------------
     def _record(

@@ -446,3 +446,21 @@ def test_break_out_of_a_run_without_with_cancels_the_rest_quietly(capsys: Any) -
     assert par.stop_event.is_set()
     assert sorted(kw["i"] for kw in par.cancelled + par.abandoned) == [1, 2, 3, 4]
     assert capsys.readouterr().err == ""
+
+
+def test_interrupt_report_goes_to_the_bar_stream(bar_mode: str, capsys: Any) -> None:
+    out = FakeTerminal()
+    gate = threading.Event()
+
+    def task(i: int) -> int:
+        assert gate.wait(WAIT)
+        return i
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with Parallelized(task, [{"i": i} for i in range(4)], num_threads=2, file=out):
+                raise KeyboardInterrupt
+    finally:
+        gate.set()
+    assert "Parallelized interrupted: 0/4 completed" in out.getvalue()
+    assert "interrupted" not in capsys.readouterr().out
