@@ -83,6 +83,40 @@ def wait_until(predicate: Callable[[], object], what: str = "condition") -> None
         pause.wait(0.0005)
 
 
+def stack_names(thread: threading.Thread) -> list[str]:
+    """The function names on `thread`'s Python stack, innermost first."""
+    import sys
+
+    frame = sys._current_frames().get(thread.ident)  # type: ignore[arg-type]
+    names = []
+    while frame is not None:
+        names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    return names
+
+
+def blocked_in(thread: threading.Thread, function: str) -> Callable[[], bool]:
+    """A predicate: `thread` is inside a call to `function`, in something it called.
+
+    Implementation-agnostic: it reads the thread's Python stack (sys._current_frames()),
+    not private fields. "Blocked" is a best-effort reading: when it says True a little
+    early, the test goes through the "already done" path, which gives the same outcome;
+    so it may weaken one run of a test, never make a correct implementation fail.
+    """
+    early = ("__enter__", "acquire", "__exit__", "release", "__init__", "_acquire_restore")
+
+    def check() -> bool:
+        if not thread.is_alive():
+            return True  # nothing left to wait for
+        names = stack_names(thread)
+        if function not in names:
+            return False
+        outermost = len(names) - 1 - names[::-1].index(function)
+        return outermost > 0 and names[0] not in early
+
+    return check
+
+
 class RecordingHandler:
     """Collects records of the "concurrent.futures" logger (shared by both modules)."""
 

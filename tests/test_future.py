@@ -18,7 +18,14 @@ from types import ModuleType
 from typing import Any, Callable
 
 import pytest
-from _support import MODULES, RecordingHandler, blocked_in, normalise, wait_until
+from _support import (
+    MODULES,
+    RecordingHandler,
+    blocked_in,
+    normalise,
+    stack_names,
+    wait_until,
+)
 
 import futures_impl
 
@@ -597,3 +604,43 @@ def test_many_threads_set_result_only_one_wins(mod: ModuleType) -> None:
         t.join()
     assert len(wins) == 1 and len(losses) == n - 1
     assert f.result() == wins[0]
+
+
+def test_callbacks_added_while_completing_run_exactly_once(mod: ModuleType) -> None:
+    """Callbacks added concurrently with set_result: each runs once, before or after."""
+    f = mod.Future()
+    n_threads, per_thread = 4, 50
+    barrier = threading.Barrier(n_threads + 1)
+    counts = [0] * (n_threads * per_thread)
+    lock = threading.Lock()
+
+    def adder(t: int) -> None:
+        barrier.wait()
+        for k in range(per_thread):
+            def cb(fut: Any, i: int = t * per_thread + k) -> None:
+                with lock:
+                    counts[i] += 1
+            f.add_done_callback(cb)
+
+    threads = [threading.Thread(target=adder, args=(t,)) for t in range(n_threads)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    f.set_result("x")
+    for t in threads:
+        t.join()
+    assert counts == [1] * len(counts)
+
+
+def test_acquire_futures_locks_every_future(mod: ModuleType) -> None:
+    """`_base._AcquireFutures(fs)` holds each future's condition: a setter must wait."""
+    b = base(mod)
+    fs = [mod.Future() for _ in range(3)]
+    with b._AcquireFutures(fs):
+        t = threading.Thread(target=fs[1].set_result, args=(5,), daemon=True)
+        t.start()
+        # Inside set_result, trying to take the future's lock (or already waiting on it).
+        wait_until(lambda: "set_result" in stack_names(t))
+        assert not fs[1].done()
+    t.join()
+    assert fs[1].result() == 5
