@@ -17,7 +17,9 @@ task of its own, whose outcome (result, any exception including
 BaseExceptions, or cancellation) is copied to the future by a done callback.
 So a failing call can't kill a worker, ``AsyncFuture.cancel()`` can stop a
 running call, and if a worker task is cancelled from outside it cancels its
-call and is replaced while work is queued: capacity never silently shrinks.
+call and the next ``submit`` starts a replacement: capacity never silently
+shrinks.  (Not at once: ``asyncio.run()`` cancels every task on its way out,
+and a worker started then would be left pending when the loop closes.)
 
 Shared state (``_queue``, ``_workers``, ``_idle``, ``_outstanding``,
 ``_shutdown``) lives on the event loop's thread and is only touched there;
@@ -254,10 +256,14 @@ class AsyncExecutor:
 
     def _worker_done(self, task: asyncio.Task[None]) -> None:
         self._workers.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: a worker bug must not be logged as "never retrieved"
+        if task.cancelled():
+            # Cancelled from outside: the next submit() starts a replacement.  Not
+            # now: asyncio.run() cancels every task at exit, and a worker started
+            # then would still be pending when the loop closes.
+            return
+        task.exception()  # retrieve it: a worker bug must not be logged as never retrieved
         if not self._shutdown and self._queue is not None and not self._queue.empty():
-            self._adjust_workers()  # replace a worker that was killed from outside
+            self._adjust_workers()
 
     async def _worker(self) -> None:
         queue = self._queue

@@ -803,3 +803,58 @@ def test_wait_strategy_works_with_the_thread_pool_wait_too() -> None:
         futures = [pool.submit(pow, 2, i) for i in range(3)]
         done, not_done = futures_impl.wait(futures, return_when=WaitStrategy.ALL_COMPLETED)
         assert len(done) == 3 and not not_done
+
+
+def test_loop_exit_with_work_left_and_no_shutdown_is_quiet() -> None:
+    """asyncio.run() cancels the workers on its way out: nothing may outlive the loop."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (
+        "import asyncio\n"
+        "from futures_impl.aio import AsyncExecutor\n"
+        "async def main():\n"
+        "    ex = AsyncExecutor(2)\n"
+        "    started = asyncio.Event()\n"
+        "    async def hang():\n"
+        "        started.set()\n"
+        "        await asyncio.Event().wait()\n"
+        "    futs = [ex.submit(hang) for _ in range(6)]\n"
+        "    await started.wait()\n"
+        "asyncio.run(main())\n"
+        "print('clean exit')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-X", "dev", "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "clean exit"
+    assert "destroyed but it is pending" not in out.stderr
+    assert "Event loop is closed" not in out.stderr
+
+
+def test_queued_work_is_cancelled_by_shutdown_when_every_worker_was_killed() -> None:
+    async def main() -> None:
+        started = asyncio.Event()
+
+        async def hang() -> None:
+            started.set()
+            await asyncio.Event().wait()
+
+        ex = AsyncExecutor(1)
+        running = ex.submit(hang)
+        queued = ex.submit(double, 1)
+        await started.wait()
+        for worker in list(ex._workers):
+            worker.cancel()
+        await ex.shutdown(wait=True)
+        assert running.cancelled() and queued.cancelled()
+
+    run(main)
