@@ -464,3 +464,10 @@ def test_interrupt_report_goes_to_the_bar_stream(bar_mode: str, capsys: Any) -> 
         gate.set()
     assert "Parallelized interrupted: 0/4 completed" in out.getvalue()
     assert "interrupted" not in capsys.readouterr().out
+
+
+def test_reachable_as_lazy_attributes_of_the_package() -> None:
+    import futures_impl.aio
+
+    assert futures_impl.parallel.Parallelized is Parallelized
+    assert futures_impl.aio.AsyncExecutor.__name__ == "AsyncExecutor"
