@@ -326,3 +326,22 @@ def test_map_does_not_keep_results_alive(mod: ModuleType) -> None:
             # The worker may hold its finished work item for a moment: poll, bounded by
             # the test timeout. A leak makes this hang and fail.
             wait_until(lambda ref=ref: gc.collect() >= 0 and ref() is None)
+
+
+def test_map_goes_through_an_overridden_submit(mod: ModuleType) -> None:
+    """Subclasses that wrap submit() (logging, tracing, context propagation) expect map()
+    to call it once per item, as the stdlib's map does."""
+    seen: list[tuple[Any, ...]] = []
+
+    class Tracing(mod.ThreadPoolExecutor):  # type: ignore[name-defined,misc]
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+            seen.append(args)
+            return super().submit(fn, *args, **kwargs)
+
+    with Tracing(max_workers=2) as ex:
+        assert list(ex.map(pow, [2, 3, 4], [2, 2, 2])) == [4, 9, 16]
+        assert sorted(seen) == [(2, 2), (3, 2), (4, 2)]
+        if has_buffersize(mod):
+            seen.clear()
+            assert list(ex.map(str, range(5), buffersize=2)) == ["0", "1", "2", "3", "4"]
+            assert sorted(seen) == [(i,) for i in range(5)]
