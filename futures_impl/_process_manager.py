@@ -17,7 +17,8 @@ import select
 import time
 import traceback
 
-from ._process_pool import FATAL, _Pool, _settle, _Worker, decode_result
+from ._process_pool import _Pool, _settle, _Worker, decode_result
+from ._process_worker import FATAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -81,9 +82,9 @@ class _Manager:
         else:
             from .process import _RemoteTraceback
 
-            exc, text = payload
-            exc.__cause__ = _RemoteTraceback(text)
-            _settle(future, None, exc)
+            error, text = payload
+            error.__cause__ = _RemoteTraceback(text)
+            _settle(future, None, error)
         return True
 
     # -- exits ---------------------------------------------------------------------
@@ -110,7 +111,8 @@ class _Manager:
             if expected and not broken:
                 pool.fill_locked()
         if not expected and not broken:
-            pool.break_pool(f"\n'''\nProcess {w.pid} terminated abruptly with exit code {code}\n'''")
+            text = f"Process {w.pid} terminated abruptly with exit code {code}"
+            pool.break_pool(f"\n'''\n{text}\n'''")
 
     # -- winding down --------------------------------------------------------------
 

@@ -20,13 +20,13 @@ import threading
 from multiprocessing.connection import Connection
 
 from . import _base
-from ._process_worker import FATAL, format_remote, worker_main
+from ._process_worker import format_remote, worker_main
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
-    from typing import Any, Callable
+    from typing import Any
 
     from .process import _ThreadWakeup
 
@@ -114,7 +114,7 @@ class _Pool:
             close_fds = [call_w.fileno(), res_r.fileno(), *self.wakeup.fds()]
             for w in self.workers:
                 close_fds += (w.calls.fileno(), w.results.fileno())
-        process = self.ctx.Process(
+        process = self.ctx.Process(  # type: ignore[attr-defined]
             target=worker_main,
             args=(call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds),
         )

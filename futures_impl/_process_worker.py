@@ -96,6 +96,7 @@ def worker_main(
             send(failure_frame(FATAL, exc))
             sys.exit(1)
         del data
+        frame: bytes | memoryview
         try:
             frame = _dumps((work_id, True, fn(*args, **kwargs)))
         except BaseException as exc:  # noqa: BLE001 - the call's or the result pickling's

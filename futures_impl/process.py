@@ -89,7 +89,9 @@ def _check_system_limits() -> None:
     if not _system_limits_checked:
         _system_limits_checked = True
         try:
-            import _multiprocessing  # noqa: F401
+            import importlib
+
+            importlib.import_module("_multiprocessing")
             import multiprocessing.connection  # noqa: F401
             import multiprocessing.synchronize  # noqa: F401 - fails without sem_open
         except ImportError as exc:

@@ -1,0 +1,296 @@
+"""ProcessPoolExecutor: the stdlib's known hangs, worker death, pickling, forced shutdown.
+
+Workers run functions from tests/_process_helpers.py (importable by spawn/forkserver
+children). Ordering uses multiprocessing Events; nothing sleeps to synchronise. Every
+wait on a future is bounded, so a regression fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import _process_helpers as helpers
+import pytest
+
+from futures_impl import process
+from futures_impl.process import BrokenProcessPool, ProcessPoolExecutor, _RemoteTraceback
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+BOUND = 60.0  # seconds any single future may take before the test counts it as a hang
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(scope="module")
+def ctx() -> Any:
+    """forkserver: spawn semantics (fresh workers), cheap to start after the first."""
+    return multiprocessing.get_context("forkserver")
+
+
+# -- max_tasks_per_child churn (cpython#115634, #111498) --------------------------------
+
+
+@pytest.mark.parametrize(("tasks", "per_child"), [(200, 10), (60, 3), (30, 1)])
+def test_max_tasks_per_child_churn_completes(ctx: Any, tasks: int, per_child: int) -> None:
+    with ProcessPoolExecutor(2, mp_context=ctx, max_tasks_per_child=per_child) as ex:
+        futures = [ex.submit(helpers.getpid_after, i) for i in range(tasks)]
+        results = [f.result(timeout=BOUND) for f in futures]
+    assert [x for x, _ in results] == list(range(tasks))
+    per_pid = Counter(pid for _, pid in results)
+    assert max(per_pid.values()) <= per_child  # no worker ran more than its budget
+    assert len(per_pid) >= tasks // per_child
+
+
+def test_max_tasks_per_child_map_completes(ctx: Any) -> None:
+    # cpython#111498: map() over far more items than max_tasks_per_child.
+    with ProcessPoolExecutor(2, mp_context=ctx, max_tasks_per_child=5) as ex:
+        assert list(ex.map(helpers.square, range(60), timeout=BOUND)) == [
+            x * x for x in range(60)
+        ]
+
+
+def test_max_tasks_per_child_shutdown_wait_false_completes(ctx: Any) -> None:
+    ex = ProcessPoolExecutor(2, mp_context=ctx, max_tasks_per_child=2)
+    futures = [ex.submit(helpers.square, i) for i in range(20)]
+    ex.shutdown(wait=False)
+    assert [f.result(timeout=BOUND) for f in futures] == [i * i for i in range(20)]
+
+
+def test_max_tasks_per_child_validation() -> None:
+    with pytest.raises(TypeError, match="max_tasks_per_child must be an integer"):
+        ProcessPoolExecutor(1, max_tasks_per_child=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_tasks_per_child must be >= 1"):
+        ProcessPoolExecutor(1, max_tasks_per_child=0)
+    with pytest.raises(ValueError, match="incompatible with the 'fork'"):
+        ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("fork"), max_tasks_per_child=2
+        )
+    ex = ProcessPoolExecutor(1, max_tasks_per_child=2)
+    assert ex._mp_context.get_start_method() == "spawn"
+    ex.shutdown()
+
+
+# -- worker death -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_worker_killed_mid_task_breaks_pool_with_pid_and_exit_code(ctx: Any, sig: int) -> None:
+    started = ctx.Event()
+    ex = ProcessPoolExecutor(
+        1, mp_context=ctx, initializer=helpers.set_started, initargs=(started,)
+    )
+    running = ex.submit(helpers.block_forever)
+    waiting = [ex.submit(helpers.square, i) for i in range(3)]
+    assert started.wait(BOUND)
+    (pid,) = ex._processes
+    os.kill(pid, sig)
+    for future in [running, *waiting]:
+        error = future.exception(timeout=BOUND)
+        assert isinstance(error, BrokenProcessPool)
+        assert "terminated abruptly" in str(error)
+        assert isinstance(error.__cause__, _RemoteTraceback)
+        assert f"Process {pid} terminated abruptly with exit code {-sig}" in error.__cause__.tb
+    assert running.exception() is not waiting[0].exception()  # one instance per future
+    with pytest.raises(BrokenProcessPool, match="not usable anymore"):
+        ex.submit(helpers.square, 2)
+    assert ex._broken
+    ex.shutdown()
+
+
+def test_failing_initializer_breaks_pool(ctx: Any) -> None:
+    ex = ProcessPoolExecutor(1, mp_context=ctx, initializer=helpers.init_fail)
+    future = ex.submit(helpers.square, 3)
+    assert isinstance(future.exception(timeout=BOUND), BrokenProcessPool)
+    with pytest.raises(BrokenProcessPool):
+        ex.submit(helpers.square, 3)
+    ex.shutdown()
+
+
+# -- pickling -----------------------------------------------------------------------
+
+
+def test_unpicklable_argument_fails_only_its_future(ctx: Any) -> None:
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        bad = ex.submit(helpers.length, helpers.Unpicklable())
+        with pytest.raises(pickle.PicklingError, match="refuses"):
+            bad.result(timeout=BOUND)
+        assert isinstance(bad.exception().__cause__, _RemoteTraceback)
+        assert ex.submit(helpers.square, 7).result(timeout=BOUND) == 49
+        assert not ex._broken
+
+
+def test_unpicklable_result_fails_only_its_future(ctx: Any) -> None:
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        bad = ex.submit(helpers.return_unpicklable)
+        with pytest.raises(pickle.PicklingError, match="refuses"):
+            bad.result(timeout=BOUND)
+        assert ex.submit(helpers.square, 8).result(timeout=BOUND) == 64
+        assert not ex._broken
+
+
+def test_worker_exception_carries_remote_traceback(ctx: Any) -> None:
+    with ProcessPoolExecutor(1, mp_context=ctx) as ex:
+        future = ex.submit(helpers.raise_value_error, "remote boom")
+        error = future.exception(timeout=BOUND)
+    assert type(error) is ValueError
+    assert error.args == ("remote boom",)
+    cause = error.__cause__
+    assert type(cause) is _RemoteTraceback
+    assert "raise ValueError(message)  # the remote-traceback marker line" in cause.tb
+    assert "in raise_value_error" in cause.tb
+    assert str(cause) == cause.tb
+
+
+def test_large_argument_goes_through_the_writer(ctx: Any) -> None:
+    data = b"x" * (4 * 1024 * 1024 + 1)  # bigger than any pipe buffer
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        futures = [ex.submit(helpers.length, data) for _ in range(4)]
+        assert [f.result(timeout=BOUND) for f in futures] == [len(data)] * 4
+
+
+# -- terminate_workers / kill_workers -------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["terminate_workers", "kill_workers"])
+def test_forced_shutdown_with_work_pending(ctx: Any, method: str) -> None:
+    started = ctx.Event()
+    ex = ProcessPoolExecutor(
+        1, mp_context=ctx, initializer=helpers.set_started, initargs=(started,)
+    )
+    futures = [ex.submit(helpers.block_forever)] + [
+        ex.submit(helpers.square, i) for i in range(5)
+    ]
+    assert started.wait(BOUND)
+    processes = list(ex._processes.values())
+    getattr(ex, method)()
+    for future in futures:
+        assert isinstance(future.exception(timeout=BOUND), BrokenProcessPool)
+    for p in processes:
+        p.join(BOUND)
+        assert not p.is_alive()
+    with pytest.raises((RuntimeError, BrokenProcessPool)):
+        ex.submit(helpers.square, 1)
+
+
+def test_forced_shutdown_of_idle_or_unused_pool(ctx: Any) -> None:
+    ProcessPoolExecutor(1, mp_context=ctx).kill_workers()  # never started
+    ex = ProcessPoolExecutor(2, mp_context=ctx)
+    assert ex.submit(helpers.square, 4).result(timeout=BOUND) == 16
+    ex.terminate_workers()
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        ex.submit(helpers.square, 1)
+
+
+def test_force_shutdown_rejects_unknown_operation(ctx: Any) -> None:
+    ex = ProcessPoolExecutor(1, mp_context=ctx)
+    with pytest.raises(ValueError, match="Unsupported operation"):
+        ex._force_shutdown("explode")
+    assert process._TERMINATE != process._KILL
+    ex.shutdown()
+
+
+# -- map ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunksize", [1, 3, 64, 1000])
+def test_map_chunksize_in_order(ctx: Any, chunksize: int) -> None:
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        got = list(ex.map(pow, range(200), range(200), chunksize=chunksize, timeout=BOUND))
+    assert got == [pow(x, x) for x in range(200)]
+
+
+@pytest.mark.parametrize("chunksize", [1, 4])
+def test_map_buffersize_reads_input_lazily(ctx: Any, chunksize: int) -> None:
+    consumed = []
+
+    def numbers() -> Any:
+        i = 0
+        while True:  # infinite: only buffersize keeps map from reading it all
+            consumed.append(i)
+            yield i
+            i += 1
+
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        results = ex.map(helpers.square, numbers(), chunksize=chunksize, buffersize=3)
+        assert [next(results) for _ in range(20)] == [x * x for x in range(20)]
+        results.close()
+    assert len(consumed) <= 20 + 4 * chunksize + 1
+
+
+def test_map_rejects_bad_chunksize(ctx: Any) -> None:
+    with ProcessPoolExecutor(1, mp_context=ctx) as ex:
+        with pytest.raises(ValueError, match="chunksize must be >= 1"):
+            ex.map(helpers.square, [1], chunksize=0)
+
+
+# -- shutdown and interpreter exit -----------------------------------------------------
+
+
+def _run_script(code: str, bound: float = 120.0) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(TESTS)]))
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True, text=True, timeout=bound, env=env, cwd=str(ROOT),
+    )
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_shutdown_wait_false_then_interpreter_exit(method: str) -> None:
+    result = _run_script(f"""
+        import multiprocessing, _process_helpers as h
+        from futures_impl import ProcessPoolExecutor
+        if __name__ == "__main__":
+            ex = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context({method!r}))
+            futures = [ex.submit(h.square, i) for i in range(10)]
+            ex.shutdown(wait=False)
+            print("submitted", flush=True)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "submitted"
+    assert result.stderr == ""
+
+
+def test_abandoned_executor_still_finishes_work(ctx: Any) -> None:
+    import gc
+
+    ex = ProcessPoolExecutor(2, mp_context=ctx)
+    futures = [ex.submit(helpers.square, i) for i in range(10)]
+    thread = ex._executor_manager_thread
+    del ex
+    gc.collect()
+    assert [f.result(timeout=BOUND) for f in futures] == [i * i for i in range(10)]
+    assert thread is not None
+    thread.join(BOUND)
+    assert not thread.is_alive()
+
+
+def test_import_without_multiprocessing_fails_only_at_construction() -> None:
+    result = _run_script("""
+        import sys
+        sys.modules["_multiprocessing"] = None  # as in an embedded interpreter
+        import futures_impl.process as p
+        print("imported", flush=True)
+        try:
+            p.ProcessPoolExecutor()
+        except NotImplementedError as exc:
+            print("NotImplementedError", "_multiprocessing" in str(exc))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["imported", "NotImplementedError", "True"]
+
+
+def test_constructor_validation() -> None:
+    with pytest.raises(ValueError, match="max_workers must be greater than 0"):
+        ProcessPoolExecutor(0)
+    with pytest.raises(TypeError, match="initializer must be a callable"):
+        ProcessPoolExecutor(1, initializer=3)  # type: ignore[arg-type]
