@@ -31,10 +31,11 @@ if TYPE_CHECKING:
     from .process import _ThreadWakeup
 
 PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy
-POOL_BROKEN = "A child process terminated abruptly, the process pool is not usable anymore"
+# The BrokenProcessPool texts are observable behaviour (reference notes, section 3.5).
+_ABRUPTLY = "terminated abruptly"
+POOL_BROKEN = f"A child process {_ABRUPTLY}, the process pool is not usable anymore"
 FUTURE_BROKEN = (
-    "A process in the process pool was terminated abruptly "
-    "while the future was running or pending."
+    f"A process in the process pool was {_ABRUPTLY} while the future was running or pending."
 )
 
 

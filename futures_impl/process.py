@@ -57,11 +57,17 @@ if TYPE_CHECKING:
     from ._process_pool import _Pool
 
     _T = TypeVar("_T")
+    _P = TypeVar("_P", bound="ProcessPoolExecutor")
 
 _MAX_WINDOWS_WORKERS = 63 - 2  # WaitForMultipleObjects limit, minus two internal handles
 _TERMINATE = "terminate"
 _KILL = "kill"
 _SHUTDOWN_OPERATIONS = frozenset((_TERMINATE, _KILL))
+_FORK = "'fork'"
+_MAX_TASKS_WITH_FORK = (
+    f"max_tasks_per_child is incompatible with the {_FORK} multiprocessing start method; "
+    "supply a different mp_context."
+)
 
 
 class BrokenProcessPool(_base.BrokenExecutor):
@@ -225,6 +231,38 @@ def _default_workers() -> int:
     return int(count)
 
 
+def _worker_count(requested: int | None) -> int:
+    if requested is None:
+        return _default_workers()
+    if requested <= 0:
+        raise ValueError("max_workers must be greater than 0")
+    if sys.platform == "win32" and requested > _MAX_WINDOWS_WORKERS:
+        raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
+    return requested
+
+
+def _context_for(given: BaseContext | None, max_tasks: int | None) -> BaseContext:
+    """The context to use: the given one, else spawn for recycled workers, else the default."""
+    if given is not None:
+        return given
+    import multiprocessing
+
+    return multiprocessing.get_context(None if max_tasks is None else "spawn")
+
+
+def _check_max_tasks(max_tasks: object, start_method: str) -> None:
+    # Recycling re-creates workers from a fresh interpreter: forking the parent, with its
+    # threads, again and again would not give that.
+    if max_tasks is None:
+        return
+    if not isinstance(max_tasks, int):
+        raise TypeError("max_tasks_per_child must be an integer")
+    if max_tasks < 1:
+        raise ValueError("max_tasks_per_child must be >= 1")
+    if start_method == "fork":
+        raise ValueError(_MAX_TASKS_WITH_FORK)
+
+
 def _owner_collected(pool: _Pool) -> Callable[[object], None]:
     def collected(_: object) -> None:
         pool.owner_gone = True
@@ -247,38 +285,16 @@ class ProcessPoolExecutor(_base.Executor):
         max_tasks_per_child: int | None = None,
     ) -> None:
         _check_system_limits()
-        import multiprocessing
         import weakref
 
         from ._process_pool import CallQueue, _Pool
 
-        if max_workers is None:
-            max_workers = _default_workers()
-        elif max_workers <= 0:
-            raise ValueError("max_workers must be greater than 0")
-        elif sys.platform == "win32" and max_workers > _MAX_WINDOWS_WORKERS:
-            raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
-        self._max_workers = max_workers
-        if mp_context is None:
-            if max_tasks_per_child is not None:
-                mp_context = multiprocessing.get_context("spawn")
-            else:
-                mp_context = multiprocessing.get_context()
-        self._mp_context = mp_context
+        self._max_workers = max_workers = _worker_count(max_workers)
+        self._mp_context = mp_context = _context_for(mp_context, max_tasks_per_child)
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self._initializer = initializer
-        self._initargs = initargs
-        if max_tasks_per_child is not None:
-            if not isinstance(max_tasks_per_child, int):
-                raise TypeError("max_tasks_per_child must be an integer")
-            if max_tasks_per_child <= 0:
-                raise ValueError("max_tasks_per_child must be >= 1")
-            if mp_context.get_start_method(allow_none=False) == "fork":
-                raise ValueError(
-                    "max_tasks_per_child is incompatible with the 'fork' multiprocessing "
-                    "start method; supply a different mp_context."
-                )
+        _check_max_tasks(max_tasks_per_child, mp_context.get_start_method(allow_none=False))
+        self._initializer, self._initargs = initializer, initargs
         self._max_tasks_per_child = max_tasks_per_child
         # Looked up at construction so tests (and users) can substitute the class.
         self._executor_manager_thread_wakeup = _ThreadWakeup()
@@ -291,6 +307,9 @@ class ProcessPoolExecutor(_base.Executor):
         self._executor_manager_thread: _ExecutorManagerThread | None = None
         self._ids = itertools.count()
         self._owner_ref = weakref.ref(self, _owner_collected(pool))
+
+    def __enter__(self: _P) -> _P:
+        return self
 
     @property
     def _broken(self) -> str | bool:

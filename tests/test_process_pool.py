@@ -94,7 +94,8 @@ def test_worker_killed_mid_task_breaks_pool_with_pid_and_exit_code(ctx: Any, sig
     assert started.wait(BOUND)
     (pid,) = ex._processes
     os.kill(pid, sig)
-    for future in [running, *waiting]:
+    everything: list[Any] = [running, *waiting]
+    for future in everything:
         error = future.exception(timeout=BOUND)
         assert isinstance(error, BrokenProcessPool)
         assert "terminated abruptly" in str(error)
@@ -124,7 +125,9 @@ def test_unpicklable_argument_fails_only_its_future(ctx: Any) -> None:
         bad = ex.submit(helpers.length, helpers.Unpicklable())
         with pytest.raises(pickle.PicklingError, match="refuses"):
             bad.result(timeout=BOUND)
-        assert isinstance(bad.exception().__cause__, _RemoteTraceback)
+        error = bad.exception()
+        assert error is not None
+        assert isinstance(error.__cause__, _RemoteTraceback)
         assert ex.submit(helpers.square, 7).result(timeout=BOUND) == 49
         assert not ex._broken
 
@@ -221,7 +224,7 @@ def test_map_buffersize_reads_input_lazily(ctx: Any, chunksize: int) -> None:
             i += 1
 
     with ProcessPoolExecutor(2, mp_context=ctx) as ex:
-        results = ex.map(helpers.square, numbers(), chunksize=chunksize, buffersize=3)
+        results: Any = ex.map(helpers.square, numbers(), chunksize=chunksize, buffersize=3)
         assert [next(results) for _ in range(20)] == [x * x for x in range(20)]
         results.close()
     assert len(consumed) <= 20 + 4 * chunksize + 1
