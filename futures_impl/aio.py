@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import inspect
 import os
 from typing import (
     Any,
@@ -55,7 +54,6 @@ from typing import (
     List,
     Optional,
     Set,
-    Tuple,
     TypeVar,
     Union,
 )
@@ -72,6 +70,7 @@ from ._aio_future import (
     wait,
 )
 from ._aio_interop import run_in_executor, wrap_future
+from ._aio_work import DEFAULT_RETRY_DELAY, _AsyncZip, _head_or_first_failure, _WorkItem
 
 __all__ = [
     "ALL_COMPLETED",
@@ -89,79 +88,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-DEFAULT_RETRY_DELAY = 0.1
-_backoff_sleep = asyncio.sleep  # the backoff's sleep (a seam for tests)
-
-
-class _WorkItem:
-    __slots__ = (
-        "future",
-        "fn",
-        "args",
-        "kwargs",
-        "semaphore",
-        "retries",
-        "retry_delay",
-        "attempt_timeout",
-    )
-
-    def __init__(
-        self,
-        future: AsyncFuture[Any],
-        fn: Callable[..., Awaitable[Any]],
-        args: Tuple[Any, ...],
-        kwargs: dict[str, Any],
-        semaphore: Optional[AsyncContextManager[Any]],
-        retries: int,
-        retry_delay: float,
-        attempt_timeout: Optional[float],
-    ) -> None:
-        self.future = future
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
-        self.semaphore = semaphore
-        self.retries = retries
-        self.retry_delay = retry_delay
-        self.attempt_timeout = attempt_timeout
-
-    async def run(self) -> Any:
-        attempt = 0
-        while True:
-            try:
-                return await self._attempt()
-            except Exception as exc:
-                if attempt >= self.retries:
-                    if attempt:
-                        note = getattr(exc, "add_note", None)
-                        if note is not None:
-                            note(f"(failed {attempt + 1} attempts)")
-                    raise
-            await _backoff_sleep(self.retry_delay * (2**attempt))
-            attempt += 1
-
-    async def _attempt(self) -> Any:
-        if self.semaphore is None:
-            return await self._call()
-        async with self.semaphore:
-            return await self._call()
-
-    async def _call(self) -> Any:
-        awaitable = self.fn(*self.args, **self.kwargs)
-        if not inspect.isawaitable(awaitable):
-            raise TypeError(
-                f"{getattr(self.fn, '__qualname__', self.fn)!r} returned "
-                f"{type(awaitable).__name__}, not an awaitable: AsyncExecutor runs "
-                "coroutine functions (use run_in_executor for blocking functions)"
-            )
-        if self.attempt_timeout is None:
-            return await awaitable
-        try:
-            return await asyncio.wait_for(awaitable, self.attempt_timeout)
-        except asyncio.TimeoutError:
-            raise TimeoutError(f"attempt took more than {self.attempt_timeout} s") from None
-
 
 _STOP = None  # queue sentinel: one per worker at shutdown
 
@@ -458,52 +384,3 @@ class AsyncExecutor:
             f"<AsyncExecutor max_workers={self._max_workers} workers={len(self._workers)} "
             f"outstanding={len(self._outstanding)} {state}>"
         )
-
-
-async def _head_or_first_failure(
-    head: AsyncFuture[Any],
-    others: Deque[AsyncFuture[Any]],
-    deadline: Optional[float],
-    loop: asyncio.AbstractEventLoop,
-) -> None:
-    """Wait until ``head`` is done; raise at once if one of ``others`` fails first."""
-    while not head.done():
-        for fut in others:
-            if fut.done() and not fut.cancelled() and fut.exception() is not None:
-                await fut.result()  # raises the failure
-        remaining = None if deadline is None else max(0.0, deadline - loop.time())
-        watched = {head.future}
-        watched.update(fut.future for fut in others if not fut.done())
-        done, _ = await asyncio.wait(watched, timeout=remaining, return_when=FIRST_COMPLETED)
-        if not done:
-            raise TimeoutError("map() deadline passed")
-
-
-class _AsyncZip:
-    """``zip`` over sync and async iterables, pulled one row at a time."""
-
-    def __init__(self, iterables: Tuple[Union[Iterable[Any], AsyncIterable[Any]], ...]) -> None:
-        self._its: List[Any] = []
-        for iterable in iterables:
-            if hasattr(iterable, "__aiter__"):
-                self._its.append(iterable.__aiter__())
-            else:
-                self._its.append(iter(iterable))
-
-    async def __anext__(self) -> Tuple[Any, ...]:
-        row = []
-        for it in self._its:
-            if hasattr(it, "__anext__"):
-                row.append(await it.__anext__())
-            else:
-                try:
-                    row.append(next(it))
-                except StopIteration:
-                    raise StopAsyncIteration from None
-        return tuple(row)
-
-    async def aclose(self) -> None:
-        for it in self._its:
-            aclose = getattr(it, "aclose", None)
-            if aclose is not None:
-                await aclose()
