@@ -105,7 +105,7 @@ ROWS = [
     Row(
         "thread_pool_lifecycle",
         "pool",
-        100,
+        500,
         5,
         floor="floor_minipool_lifecycle",
         desc="ThreadPoolExecutor(4) + one task + shutdown",
@@ -113,7 +113,7 @@ ROWS = [
     Row(
         "as_completed_done",
         "future",
-        20_000,
+        50_000,
         1_000,
         floor="floor_lock",
         target=0.25,
@@ -149,7 +149,7 @@ ROWS = [
     Row(
         "wait_all_done",
         "future",
-        50_000,
+        200_000,
         1_000,
         floor="floor_lock",
         target=0.25,
