@@ -23,8 +23,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_quick_run_covers_every_scenario(tmp_path: object) -> None:
     out = os.path.join(str(tmp_path), "bench.json")
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--rounds", "1", "--no-loky",
-         "--json", out],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--quick",
+            "--rounds",
+            "1",
+            "--no-loky",
+            "--json",
+            out,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
