@@ -552,3 +552,42 @@ def test_submit_races_shutdown(mod: ModuleType, cancel_futures: bool, round_: in
         assert not any(f.cancelled() for f in snapshot)
     assert all(str(e) == "cannot schedule new futures after shutdown" for e in refused)
     assert len(ex._threads) <= 3
+
+
+FORK_SCRIPT = """
+import os, sys
+sys.path.insert(0, {root!r})
+import {module} as cf
+
+# The parent has a pool with idle workers when it forks (forking while other threads run
+# tasks is unsafe in general, for the stdlib too). A child must be able to use a new pool.
+parent_pool = cf.ThreadPoolExecutor(max_workers=2)
+assert parent_pool.submit(pow, 2, 3).result() == 8
+failures = 0
+for _ in range(5):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with cf.ThreadPoolExecutor(max_workers=2) as ex:
+                ok = [f.result() for f in [ex.submit(pow, 3, 2) for _ in range(4)]] == [9] * 4
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    failures += status != 0
+assert parent_pool.submit(pow, 2, 4).result() == 16
+parent_pool.shutdown()
+print("failures", failures)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize("module", ["futures_impl", "concurrent.futures"])
+def test_pool_usable_in_forked_child(module: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore::DeprecationWarning", "-c",
+         textwrap.dedent(FORK_SCRIPT.format(root=str(ROOT), module=module))],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "failures 0", proc.stdout + proc.stderr
