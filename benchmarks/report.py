@@ -79,6 +79,8 @@ def build(
         med = res["median"]
         std, impl, loky = med.get("stdlib"), med.get("impl"), med.get("loky")
         ratio = _div(impl, std)
+        cpu_med = res.get("cpu_median", {})
+        cpu_ratio = _div(cpu_med.get("impl"), cpu_med.get("stdlib"))
         limit = row.target if row.target is not None else DEFAULT_CEILING
         notes = []
         in_geomean = True
@@ -109,6 +111,9 @@ def build(
                 "impl": impl,
                 "loky": loky,
                 "ratio": ratio,
+                "cpu_ratio": cpu_ratio,
+                "process": row.process,
+                "cpu": cpu_med,
                 "loky_ratio": _div(loky, std) if row.process else None,
                 "impl_beats_loky": (impl < loky) if (row.steady and impl and loky) else None,
                 "target": row.target,
@@ -119,6 +124,7 @@ def build(
                 "mem_peak": res["mem_peak"] if row.mem else None,
                 "paired_ratio_range": [min(paired), max(paired)] if paired else None,
                 "samples": res["samples"],
+                "cpu_samples": res.get("cpu_samples"),
                 "seconds": res.get("seconds"),
                 "errors": res["errors"],
                 "notes": notes,
@@ -145,12 +151,17 @@ def build(
 
 def render(doc: dict[str, Any]) -> str:
     meta, summ = doc["meta"], doc["summary"]
-    head = ("scenario", "per", "stdlib", "futures_impl", "ratio", "target", "", "loky/std", "floor")
+    head = (
+        "scenario", "per", "stdlib", "futures_impl", "ratio", "target", "", "cpu", "loky/std",
+        "floor",
+    )  # fmt: skip
     lines = [
         f"futures_impl ({meta['impl_module']}) vs concurrent.futures on Python "
         f"{meta['python']} ({meta['platform']}, {meta['cpus']} cpus), git {meta['git']}, "
         f"{meta['rounds']} rounds{' QUICK' if meta['quick'] else ''}, {meta['seconds']} s",
-        "cost = median per unit; ratio = futures_impl / stdlib (below 1 is faster)",
+        "cost = median wall time per unit; ratio = futures_impl / stdlib (below 1 is faster);",
+        "cpu = the same ratio on the CPU time of the measuring process (all its threads; for",
+        "process rows the parent alone, marked p): less sensitive to load from other programs",
         "",
     ]
     table = [head]
@@ -178,6 +189,7 @@ def render(doc: dict[str, Any]) -> str:
                 fmt_ratio(r["ratio"]),
                 target,
                 mark,
+                fmt_ratio(r["cpu_ratio"]) + ("p" if r["process"] else ""),
                 loky,
                 floor,
             )
@@ -196,6 +208,7 @@ def render(doc: dict[str, Any]) -> str:
                     "",
                     "",
                     "",
+                    "",
                 )
             )
         for note in r["notes"]:
@@ -203,7 +216,7 @@ def render(doc: dict[str, Any]) -> str:
         for side, errs in r["errors"].items():
             foot.append(f"! {r['scenario']} [{side}] failed {len(errs)}x: {errs[0]}")
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
-    right = {2, 3, 4, 7}
+    right = {2, 3, 4, 7, 8}
     for row in table:
         cells = [
             str(c).rjust(w) if i in right else str(c).ljust(w)

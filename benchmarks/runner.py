@@ -131,6 +131,7 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
     n = row.quick if args.quick else row.full
     reps = 1 if args.quick else (args.reps or row.reps)
     samples: dict[str, list[float]] = {s: [] for s in sides}
+    cpu: dict[str, list[float]] = {s: [] for s in sides}
     mem: dict[str, list[int]] = {s: [] for s in sides}
     errors: dict[str, list[str]] = {s: [] for s in sides}
     has_buffersize: dict[str, Any] = {}
@@ -155,6 +156,7 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
                 errors[side].append(str(e))
                 continue
             samples[side].extend(res["samples"])
+            cpu[side].extend(res.get("cpu_samples") or [])
             if res["samples"]:
                 this_round[side] = statistics.median(res["samples"])
             if res.get("mem_peak") is not None:
@@ -169,6 +171,8 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
         "sides": sides,
         "samples": samples,
         "median": {s: _median(v) for s, v in samples.items()},
+        "cpu_samples": cpu,
+        "cpu_median": {s: _median(v) for s, v in cpu.items()},
         "mem_peak": {s: max(v) if v else None for s, v in mem.items()},
         "errors": {s: v for s, v in errors.items() if v},
         "has_buffersize": has_buffersize,
@@ -214,7 +218,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         help="only rows whose name contains PATTERN (or fnmatch); repeatable",
     )
     p.add_argument(
-        "--rounds", type=int, default=None, help="subprocess rounds per side (default 5, quick 2)"
+        "--rounds", type=int, default=None, help="subprocess rounds per side (default 6, quick 2)"
     )
     p.add_argument(
         "--reps", type=int, default=None, help="timed repetitions per subprocess (default per row)"
@@ -229,7 +233,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--impl", default="futures_impl", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.rounds is None:
-        args.rounds = 2 if args.quick else 5
+        args.rounds = 2 if args.quick else 6
     if args.timeout is None:
         args.timeout = 60.0 if args.quick else 120.0
     return args

@@ -3,7 +3,8 @@
 Each function takes ``api`` (the module under test, e.g. ``concurrent.futures``
 or ``futures_impl``, or a namespace holding loky's ``ProcessPoolExecutor``)
 and a size ``n``, does its setup, times only the workload with
-``time.perf_counter`` and returns ``(seconds, units)``; the harness divides.
+``now()`` (wall and process CPU time) and returns ``(span, units)``; the harness
+divides.
 Setup (pool creation, thread start-up, building finished futures) stays
 outside the timed region unless the scenario is *about* it (pool start-up,
 shutdown, lifecycle, import).
@@ -20,12 +21,41 @@ import sys
 import threading
 from collections import deque
 from queue import SimpleQueue
-from time import perf_counter
+from time import perf_counter, process_time
 from typing import Any, Callable, Iterator, Tuple
 
 from ._tasks import callback, ident
 
-Result = Tuple[float, int]
+
+class Span(tuple):  # type: ignore[type-arg]
+    """(wall seconds, CPU seconds of this process, all threads): a time stamp or a span.
+
+    Stamps subtract into spans and spans add up (``0.0 + span`` too), so the scenarios
+    read like plain ``perf_counter`` arithmetic.  The CPU part does not count time spent
+    waiting for a core, so it stays readable when other programs load the box; it does
+    not include worker *processes* (a process row's CPU is the parent's alone).
+    """
+
+    __slots__ = ()
+
+    def __sub__(self, other: Span) -> Span:
+        return Span((self[0] - other[0], self[1] - other[1]))
+
+    def __add__(self, other: object) -> Span:
+        if isinstance(other, Span):
+            return Span((self[0] + other[0], self[1] + other[1]))
+        if other == 0:
+            return self
+        return NotImplemented
+
+    __radd__ = __add__
+
+
+def now() -> Span:
+    return Span((perf_counter(), process_time()))
+
+
+Result = Tuple[Span, int]
 THREADS = 4  # worker threads of every thread-pool scenario (and of the mini pool floor)
 PROCS = 2  # worker processes of every process-pool scenario (= cores of the bench box)
 BARRIER_TIMEOUT = 30.0
@@ -59,12 +89,12 @@ def thread_submit_small(api: Any, n: int) -> Result:
     with api.ThreadPoolExecutor(THREADS) as ex:
         _prime_threads(ex)
         submit = ex.submit
-        t0 = perf_counter()
+        t0 = now()
         for _ in range(loops):
             fs = [submit(ident, 1) for _ in range(batch)]
             for f in fs:
                 f.result()
-        t = perf_counter() - t0
+        t = now() - t0
     return t, loops * batch
 
 
@@ -73,21 +103,21 @@ def thread_submit_batch(api: Any, n: int) -> Result:
     with api.ThreadPoolExecutor(THREADS) as ex:
         _prime_threads(ex)
         submit = ex.submit
-        t0 = perf_counter()
+        t0 = now()
         fs = [submit(ident, i) for i in range(n)]
         for f in fs:
             f.result()
-        t = perf_counter() - t0
+        t = now() - t0
     return t, n
 
 
 def thread_map(api: Any, n: int) -> Result:
     with api.ThreadPoolExecutor(THREADS) as ex:
         _prime_threads(ex)
-        t0 = perf_counter()
+        t0 = now()
         for _ in ex.map(ident, range(n)):
             pass
-        t = perf_counter() - t0
+        t = now() - t0
     return t, n
 
 
@@ -95,13 +125,13 @@ GEN_TAKE = 1000  # results consumed from the long generator
 GEN_BUFFERSIZE = 64
 
 
-def _consume_map(ex: Any, source: Iterator[int], take: int, **kw: Any) -> float:
-    t0 = perf_counter()
+def _consume_map(ex: Any, source: Iterator[int], take: int, **kw: Any) -> Span:
+    t0 = now()
     it = ex.map(ident, source, **kw)
     for _ in itertools.islice(it, take):
         pass
     it.close()  # cancels what was submitted but not consumed
-    return perf_counter() - t0
+    return now() - t0
 
 
 def thread_map_gen(api: Any, n: int) -> Result:
@@ -133,12 +163,12 @@ def thread_map_gen_buffersize(api: Any, n: int) -> Result:
 def thread_pool_lifecycle(api: Any, n: int) -> Result:
     """ThreadPoolExecutor() + one task + shutdown(wait=True), n times."""
     TPE = api.ThreadPoolExecutor
-    t0 = perf_counter()
+    t0 = now()
     for _ in range(n):
         ex = TPE(THREADS)
         ex.submit(ident, 1).result()
         ex.shutdown(wait=True)
-    return perf_counter() - t0, n
+    return now() - t0, n
 
 
 # ---------------------------------------------------------------- futures, wait, as_completed
@@ -159,11 +189,11 @@ def as_completed_done(api: Any, n: int) -> Result:
     fs = _done_futures(api, size)
     loops = max(1, n // size)
     as_completed = api.as_completed
-    t0 = perf_counter()
+    t0 = now()
     for _ in range(loops):
         for _f in as_completed(fs):
             pass
-    return perf_counter() - t0, loops * size
+    return now() - t0, loops * size
 
 
 def as_completed_threaded(api: Any, n: int) -> Result:
@@ -179,11 +209,11 @@ def as_completed_threaded(api: Any, n: int) -> Result:
     th = threading.Thread(target=finisher)
     th.start()
     barrier.wait(BARRIER_TIMEOUT)
-    t0 = perf_counter()
+    t0 = now()
     count = 0
     for _f in api.as_completed(fs):
         count += 1
-    t = perf_counter() - t0
+    t = now() - t0
     th.join()
     assert count == n
     return t, n
@@ -214,14 +244,14 @@ def _wait_first(api: Any, size: int, calls: int) -> Result:
     th = threading.Thread(target=finisher)
     th.start()
     try:
-        t0 = perf_counter()
+        t0 = now()
         for _ in range(calls):
             q.put(order.popleft())
             _done, pending = wait(pending, return_when=first)
             nf = Future()
             order.append(nf)
             pending.add(nf)
-        t = perf_counter() - t0
+        t = now() - t0
     finally:
         q.put(None)
         th.join()
@@ -241,21 +271,21 @@ def wait_all_done(api: Any, n: int) -> Result:
     fs = _done_futures(api, size)
     loops = max(1, n // size)
     wait = api.wait
-    t0 = perf_counter()
+    t0 = now()
     for _ in range(loops):
         wait(fs)
-    return perf_counter() - t0, loops * size
+    return now() - t0, loops * size
 
 
 def future_callback(api: Any, n: int) -> Result:
     """Future() + add_done_callback(cb) + set_result(x)."""
     Future = api.Future
-    t0 = perf_counter()
+    t0 = now()
     for i in range(n):
         f = Future()
         f.add_done_callback(callback)
         f.set_result(i)
-    return perf_counter() - t0, n
+    return now() - t0, n
 
 
 # ---------------------------------------------------------------- process pool
@@ -264,12 +294,12 @@ def future_callback(api: Any, n: int) -> Result:
 def process_startup(api: Any, n: int) -> Result:
     """ProcessPoolExecutor(2) until the first result is back (shutdown untimed)."""
     PPE = api.ProcessPoolExecutor
-    total = 0.0
+    total = Span((0.0, 0.0))
     for _ in range(n):
-        t0 = perf_counter()
+        t0 = now()
         ex = PPE(PROCS)
         ex.submit(ident, 1).result()
-        total += perf_counter() - t0
+        total += now() - t0
         ex.shutdown(wait=True)
     return total, n
 
@@ -277,13 +307,13 @@ def process_startup(api: Any, n: int) -> Result:
 def process_shutdown(api: Any, n: int) -> Result:
     """shutdown(wait=True) of a warm pool of 2 workers."""
     PPE = api.ProcessPoolExecutor
-    total = 0.0
+    total = Span((0.0, 0.0))
     for _ in range(n):
         ex = PPE(PROCS)
         _prime_procs(ex)
-        t0 = perf_counter()
+        t0 = now()
         ex.shutdown(wait=True)
-        total += perf_counter() - t0
+        total += now() - t0
     return total, n
 
 
@@ -297,11 +327,11 @@ def process_submit(api: Any, n: int) -> Result:
     ex = _process_pool(api)
     try:
         submit = ex.submit
-        t0 = perf_counter()
+        t0 = now()
         fs = [submit(ident, i) for i in range(n)]
         for f in fs:
             f.result()
-        t = perf_counter() - t0
+        t = now() - t0
     finally:
         ex.shutdown(wait=True)
     return t, n
@@ -310,10 +340,10 @@ def process_submit(api: Any, n: int) -> Result:
 def _process_map(api: Any, n: int, chunksize: int) -> Result:
     ex = _process_pool(api)
     try:
-        t0 = perf_counter()
+        t0 = now()
         for _ in ex.map(ident, range(n), chunksize=chunksize):
             pass
-        t = perf_counter() - t0
+        t = now() - t0
     finally:
         ex.shutdown(wait=True)
     return t, n
@@ -331,13 +361,14 @@ def process_map_64(api: Any, n: int) -> Result:
 
 
 IMPORT_SNIPPET = (
-    "import sys; sys.path.insert(0, {root!r}); import time; t = time.perf_counter(); "
-    "import {mod}; print(time.perf_counter() - t)"
+    "import sys; sys.path.insert(0, {root!r}); import time; "
+    "t = time.perf_counter(); c = time.process_time(); import {mod}; "
+    "print(time.perf_counter() - t, time.process_time() - c)"
 )
 
 
-def import_module_wall(module: str, n: int, cwd: str) -> list[float]:
-    """Seconds taken by ``import module`` in each of n fresh interpreters.
+def import_module_wall(module: str, n: int, cwd: str) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of ``import module`` in each of n fresh interpreters.
 
     ``-I -S``: no site, no user site, no PYTHON* variables, so that ``.pth``
     files of whatever is installed (certifi's imports ``re``, ``pathlib``...)
@@ -356,7 +387,8 @@ def import_module_wall(module: str, n: int, cwd: str) -> list[float]:
             timeout=60,
             check=True,
         )
-        out.append(float(r.stdout.strip().splitlines()[-1]))
+        wall, cpu = r.stdout.strip().splitlines()[-1].split()
+        out.append((float(wall), float(cpu)))
     return out
 
 

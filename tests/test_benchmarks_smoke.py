@@ -49,6 +49,7 @@ def test_quick_run_covers_every_scenario(tmp_path: object) -> None:
         for side in ("stdlib", "impl"):
             assert isinstance(row[side], float) and row[side] > 0, (name, side, row[side])
         assert row["ratio"] > 0, name
+        assert row["cpu_ratio"] is not None and row["cpu_ratio"] >= 0, name
         assert row["floor"] is not None and row["floor"]["cost"] > 0, name
     assert doc["meta"]["impl_module"] == "futures_impl"
     assert doc["summary"]["geomean"] > 0
