@@ -74,4 +74,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | set(_LAZY_SUBMODULES))
+    public = {name for name in globals() if not name.startswith("_")}
+    public -= {"TYPE_CHECKING", "annotations"}
+    return sorted(public | set(__all__) | set(_LAZY_SUBMODULES) | {"__version__"})

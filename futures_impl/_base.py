@@ -494,8 +494,24 @@ class DoneAndNotDoneFutures(tuple):  # type: ignore[type-arg]
     def __repr__(self) -> str:
         return f"DoneAndNotDoneFutures(done={self[0]!r}, not_done={self[1]!r})"
 
+    def __getnewargs__(self) -> tuple[set[Future[Any]], set[Future[Any]]]:
+        return (self[0], self[1])  # so that copy and pickle rebuild it
+
     def _asdict(self) -> dict[str, set[Future[Any]]]:
         return {"done": self[0], "not_done": self[1]}
+
+    @classmethod
+    def _make(cls, iterable: Iterable[set[Future[Any]]]) -> DoneAndNotDoneFutures:
+        done, not_done = iterable
+        return cls(done, not_done)
+
+    def _replace(self, **changes: set[Future[Any]]) -> DoneAndNotDoneFutures:
+        fields = self._asdict()
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise ValueError(f"Got unexpected field names: {sorted(unknown)!r}")
+        fields.update(changes)
+        return DoneAndNotDoneFutures(fields["done"], fields["not_done"])
 
 
 
@@ -536,7 +552,8 @@ def _satisfied(return_when: str, done: set[Future[Any]], total: int) -> bool:
 def as_completed(fs: Iterable[Future[_T]], timeout: float | None = None) -> Iterator[Future[_T]]:
     """Yield the futures of `fs` as they settle (the already settled ones first).
 
-    Raises TimeoutError if some are still unsettled `timeout` seconds after the call.
+    Raises TimeoutError if some are still unsettled `timeout` seconds after iteration
+    starts (the first next(), as in the stdlib).
     The generator keeps no reference to a future it has yielded.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
