@@ -153,7 +153,7 @@ class AsyncFuture(Generic[T]):
             state = "cancelled"
         elif self._fut.done():
             exc = self._fut.exception()
-            state = f"raised {type(exc).__name__}" if exc else "finished"
+            state = f"raised {type(exc).__name__}" if exc is not None else "finished"
         else:
             state = "running" if self._running else "pending"
         return f"<AsyncFuture at {id(self):#x} state={state}>"

@@ -313,7 +313,8 @@ class AsyncExecutor:
                 yield result
         finally:
             for fut in inflight:
-                fut.cancel()
+                if not fut.cancel() and not fut.cancelled():
+                    fut.exception()  # failed siblings: read it, so asyncio does not log it
             await rows.aclose()
 
     def as_completed(

@@ -263,7 +263,8 @@ class Parallelized(Generic[R]):
             for fut, index in self._futures.items():
                 item = self.inputs[index]
                 if fut.done() and not fut.cancelled():
-                    unseen += 1  # finished; the loop hasn't yielded it
+                    if index not in self._results:
+                        unseen += 1  # finished; the loop hasn't yielded it
                     continue
                 if fut.cancel() or fut.cancelled():
                     self.cancelled.append(item)
