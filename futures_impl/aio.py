@@ -103,7 +103,8 @@ class AsyncExecutor:
 
     def __init__(self, max_workers: Optional[int] = None) -> None:
         if max_workers is None:
-            max_workers = min(32, (os.cpu_count() or 1) + 4)
+            cpus = getattr(os, "process_cpu_count", os.cpu_count)()
+            max_workers = min(32, (cpus or 1) + 4)  # the thread pool's default
         if max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         self._max_workers = max_workers
