@@ -150,6 +150,25 @@ class FutureDifferential(RuleBasedStateMachine):
 
         self.both(i, lambda mod, f: f.add_done_callback(make_cb(SIDES.index(mod), label, action)))
 
+    @rule(i=st.integers(0, 4), shape=st.sampled_from([
+        ("PENDING", "none"), ("RUNNING", "none"), ("CANCELLED", "none"),
+        ("CANCELLED_AND_NOTIFIED", "none"), ("FINISHED", "result"), ("FINISHED", "exception"),
+    ]))
+    def inject_private_state(self, i: int, shape: tuple[str, str]) -> None:
+        """What CPython's own suite does (its create_future helper and its notification
+        tests): on a PENDING future, write a consistent `_state`, `_result` and `_exception`
+        directly under `with f._condition:`, then notify_all()."""
+        state, payload = shape
+        if self.pair(i)[1]._state != "PENDING":
+            return  # the suite only ever does this to pending futures
+        for side, mod in enumerate(SIDES):
+            f = self.pair(i)[side]
+            with f._condition:
+                f._state = state
+                f._result = 42 if payload == "result" else None
+                f._exception = make_exception("OSError", mod) if payload == "exception" else None
+                f._condition.notify_all()
+
     @rule(i=st.integers(0, 4))
     def result0(self, i: int) -> None:
         self.both(i, lambda mod, f: f.result(timeout=0))
