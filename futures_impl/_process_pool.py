@@ -112,7 +112,8 @@ class _Pool:
                         Connection(fd, readable=False) for i, fd in enumerate(_os_pipe()))
         close_fds: list[int] = []
         if self.ctx.get_start_method() == "fork":
-            close_fds = [call_w.fileno(), res_r.fileno(), *self.wakeup.fds()]
+            fds = getattr(self.wakeup, "fds", None)
+            close_fds = [call_w.fileno(), res_r.fileno(), *(fds() if fds else ())]
             for w in self.workers:
                 close_fds += (w.calls.fileno(), w.results.fileno())
         process = self.ctx.Process(  # type: ignore[attr-defined]

@@ -106,6 +106,10 @@ def _check_system_limits() -> None:
                 f"(with _multiprocessing and sem_open): {exc}"
             )
         else:
+            import select
+
+            if not hasattr(select, "poll"):
+                _system_limited = "ProcessPoolExecutor needs select.poll(), missing here"
             try:
                 nsems_max = os.sysconf("SC_SEM_NSEMS_MAX")
             except (AttributeError, ValueError):
