@@ -13,11 +13,12 @@ exit, or broken), nothing is pending, and every worker has been reaped.
 
 from __future__ import annotations
 
+import os
 import select
 import time
 import traceback
 
-from ._process_pool import _Pool, _settle, _Worker, decode_result
+from ._process_pool import FAST, _Pool, _settle, _Worker, decode_result
 from ._process_worker import FATAL
 
 TYPE_CHECKING = False
@@ -26,6 +27,15 @@ if TYPE_CHECKING:
 
 _RESULT, _EXIT = 0, 1
 _GRACE = 2.0  # seconds a terminated worker gets before it is killed
+_READ_SIZE = 1 << 16
+
+
+def _missing(buf: bytearray) -> int:
+    """Bytes still missing from the frame that starts `buf` (0 if unknown)."""
+    if len(buf) < 4:
+        return 0
+    size = int.from_bytes(buf[:4], "big", signed=True)
+    return 0 if size < 0 else 4 + size - len(buf)
 
 
 def _local_traceback(exc: BaseException) -> str:
@@ -58,41 +68,72 @@ class _Manager:
 
     # -- results -------------------------------------------------------------------
 
-    def read_result(self, w: _Worker) -> bool:
-        """Read and settle one result of `w`; False at end of file."""
+    def read_results(self, w: _Worker) -> bool:
+        """Read what `w` has sent, settle every whole result in it; False at end of file."""
+        fd = w.results.fileno()
+        buf = w.rbuf
         try:
-            data = w.results.recv_bytes()
-        except (EOFError, OSError):
-            self.unwatch(w.results.fileno())
+            chunk = os.read(fd, max(_READ_SIZE, _missing(buf)))
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.unwatch(fd)
             return False
-        try:
-            work_id, ok, payload = decode_result(data)
-        except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
-            self.pool.break_pool(_local_traceback(exc))
-            return True
-        del data
-        if work_id == FATAL:
-            self.pool.break_pool(payload[1])
-            return True
-        pool = self.pool
-        with pool.lock:
-            future = pool.take_result_locked(w) if w.queued else None
-        if ok:
-            _settle(future, payload, None)
-        else:
-            from .process import _RemoteTraceback
-
-            error, text = payload
-            error.__cause__ = _RemoteTraceback(text)
-            _settle(future, None, error)
+        buf += chunk
+        messages = []
+        while len(buf) >= 4:
+            size = int.from_bytes(buf[:4], "big", signed=True)
+            start = 4
+            if size == -1:  # multiprocessing's framing of a frame of 2 GiB or more
+                if len(buf) < 12:
+                    break
+                size, start = int.from_bytes(buf[4:12], "big"), 12
+            if len(buf) < start + size:
+                break
+            messages.append(bytes(buf[start:start + size]))
+            del buf[:start + size]
+        if messages:
+            self.settle_results(w, messages)
         return True
+
+    def settle_results(self, w: _Worker, messages: list[bytes]) -> None:
+        pool = self.pool
+        decoded = []
+        for data in messages:
+            try:
+                work_id, ok, payload = decode_result(data)
+            except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
+                pool.break_pool(_local_traceback(exc))
+                return
+            if work_id == FATAL:
+                pool.break_pool(payload[1])
+                return
+            decoded.append((work_id, ok, payload))
+        del messages
+        now = time.monotonic()
+        with pool.lock:
+            if w.queued and w.last_done:
+                # It was busy since its previous result: the gap is the calls' duration.
+                w.fast = (now - w.last_done) / len(decoded) < FAST
+            w.last_done = now
+            futures = [pool.take_result_locked(w, work_id) for work_id, _, _ in decoded]
+            pool.fill_locked()
+        from .process import _RemoteTraceback
+
+        for future, (_, ok, payload) in zip(futures, decoded):
+            if ok:
+                _settle(future, payload, None)
+            else:
+                error, text = payload
+                error.__cause__ = _RemoteTraceback(text)
+                _settle(future, None, error)
 
     # -- exits ---------------------------------------------------------------------
 
     def reap(self, w: _Worker) -> None:
         results_fd = w.results.fileno()
         while results_fd in self.watched and w.results.poll(0):
-            if not self.read_result(w):
+            if not self.read_results(w):  # the worker has exited: read up to end of file
                 break
         self.unwatch(results_fd)
         self.unwatch(w.process.sentinel)
@@ -165,7 +206,7 @@ class _Manager:
                     continue
                 kind, w = tag
                 if kind == _RESULT:
-                    self.read_result(w)
+                    self.read_results(w)
                 else:
                     exits.append(w)
             for w in exits:

@@ -16,6 +16,7 @@ known exactly here, so a retiring worker is never handed work it will not run.
 from __future__ import annotations
 
 import collections
+import os
 import threading
 from multiprocessing.connection import Connection
 
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 
     from .process import _ThreadWakeup
 
-PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy
+PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy...
+PREFETCH_FAST = 8  # ...or when its calls are known to be short (< FAST seconds)
+FAST = 0.002
 # The BrokenProcessPool texts are observable behaviour (reference notes, section 3.5).
 _ABRUPTLY = "terminated abruptly"
 POOL_BROKEN = f"A child process {_ABRUPTLY}, the process pool is not usable anymore"
@@ -54,7 +57,8 @@ class _Worker:
     """One worker process and the parent's ends of its two pipes (fields under pool.lock)."""
 
     __slots__ = ("process", "pid", "calls", "results", "queued", "nbytes", "budget",
-                 "room", "writing", "stopping", "retired", "reaped")
+                 "room", "writing", "stopping", "retired", "reaped", "rbuf", "last_done",
+                 "fast", "outbox")
 
     def __init__(self, process: BaseProcess, calls: Connection, results: Connection,
                  budget: int | None) -> None:
@@ -70,6 +74,10 @@ class _Worker:
         self.stopping = False  # sent the stop frame
         self.retired = False  # budget spent and every call answered
         self.reaped = False  # exited and joined; `calls` closes once `writing` is 0
+        self.rbuf = bytearray()  # result bytes not yet a whole frame (manager only)
+        self.last_done = 0.0  # monotonic time of its last result (manager only)
+        self.fast = False  # its calls take less than FAST seconds: prefetch deeper
+        self.outbox: list[bytes] = []  # framed calls to write in one go (under lock)
 
 
 class _Pool:
@@ -144,28 +152,45 @@ class _Pool:
                 continue
             if not w.queued:
                 return w
-            if (len(w.queued) < PREFETCH and w.nbytes + size <= w.room
+            depth = PREFETCH_FAST if w.fast else PREFETCH
+            if (len(w.queued) < depth and w.nbytes + size + 16 <= w.room
                     and (best is None or len(w.queued) < len(best.queued))):
                 best = w
         return best
 
-    def send_locked(self, worker: _Worker, work_id: int, frame: bytes | memoryview) -> None:
+    def send_locked(self, worker: _Worker, work_id: int, frame: bytes | memoryview,
+                    batch: list[_Worker] | None = None) -> None:
+        """Book a call for `worker` and write it (or, with `batch`, queue it in its outbox)."""
         size = len(frame) + 16
         worker.queued.append((work_id, size))
         worker.nbytes += size
         if worker.budget is not None:
             worker.budget -= 1
-        if worker.nbytes <= worker.room:
-            try:  # cannot block: the pipe holds at most nbytes <= its free room
-                worker.calls.send_bytes(frame)
-            except OSError:
-                pass  # the worker died; the manager will see its exit
-        else:
+        if worker.nbytes > worker.room:
+            if worker.outbox:  # keep the pipe in booking order
+                flush_locked(worker)
+                if batch is not None and worker in batch:
+                    batch.remove(worker)
             worker.writing += 1
             self.call_queue.put(worker, frame)
+            return
+        # The multiprocessing.connection framing: a 4-byte big-endian length, then data.
+        worker.outbox.append(len(frame).to_bytes(4, "big") + frame)
+        if batch is None:
+            flush_locked(worker)
+        elif len(worker.outbox) == 1:
+            batch.append(worker)
 
     def fill_locked(self) -> None:
         """Hand waiting calls to workers with room; start workers while calls wait."""
+        batch: list[_Worker] = []
+        try:
+            self._fill_locked(batch)
+        finally:
+            for worker in batch:
+                flush_locked(worker)
+
+    def _fill_locked(self, batch: list[_Worker]) -> None:
         backlog = self.backlog
         while backlog:
             work_id, frame = backlog[0]
@@ -186,7 +211,7 @@ class _Pool:
                 self._drop_head_locked()
                 continue
             backlog.popleft()
-            self.send_locked(worker, work_id, frame)
+            self.send_locked(worker, work_id, frame, batch)
 
     def _drop_head_locked(self) -> None:
         work_id, _ = self.backlog.popleft()
@@ -210,8 +235,19 @@ class _Pool:
 
     # -- settling and breaking -----------------------------------------------------
 
-    def take_result_locked(self, worker: _Worker) -> _base.Future[Any] | None:
-        work_id, size = worker.queued.popleft()
+    def take_result_locked(self, worker: _Worker, work_id: int) -> _base.Future[Any] | None:
+        """Book one answered call of `worker`; the caller runs fill_locked() afterwards."""
+        queued = worker.queued
+        if not queued:
+            return None  # the pool broke meanwhile
+        if queued[0][0] == work_id:
+            size = queued.popleft()[1]
+        else:  # not expected: a worker answers in the order it was sent calls
+            entry = next((e for e in queued if e[0] == work_id), None)
+            if entry is None:
+                return None
+            queued.remove(entry)
+            size = entry[1]
         worker.nbytes -= size
         future = self.pending.pop(work_id, None)
         if not worker.queued:
@@ -220,7 +256,6 @@ class _Pool:
                 self.processes.pop(worker.pid, None)
             elif not self.backlog:
                 self.idle_tokens = min(self.idle_tokens + 1, len(self.workers))
-        self.fill_locked()
         return future
 
     def break_pool(self, cause: str | None, message: str = POOL_BROKEN) -> None:
@@ -251,9 +286,20 @@ class _Pool:
         self.wakeup.wakeup()
 
 
-def _os_pipe() -> tuple[int, int]:
-    import os
+def flush_locked(worker: _Worker) -> None:
+    """Write a worker's outbox in one system call; it fits, so it cannot block."""
+    data = b"".join(worker.outbox) if len(worker.outbox) > 1 else worker.outbox[0]
+    worker.outbox.clear()
+    view = memoryview(data)
+    fd = worker.calls.fileno()
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        pass  # the worker died; the manager will see its exit
 
+
+def _os_pipe() -> tuple[int, int]:
     return os.pipe()
 
 
