@@ -111,12 +111,23 @@ def _quick_keep(cls: str, start_method: str) -> bool:
     return True
 
 
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _new_results_dir(keep: int = 5) -> str:
     """A fresh per-run log directory (concurrent runs must not share one); prune old ones."""
     os.makedirs(RESULTS_DIR, exist_ok=True)
     runs = sorted(d for d in os.listdir(RESULTS_DIR) if d.startswith("run-"))
     for old in runs[: max(0, len(runs) - keep + 1)]:
-        shutil.rmtree(os.path.join(RESULTS_DIR, old), ignore_errors=True)
+        if not _alive(old.rsplit("-", 1)[-1]):  # never a run still going on
+            shutil.rmtree(os.path.join(RESULTS_DIR, old), ignore_errors=True)
     path = os.path.join(RESULTS_DIR, time.strftime("run-%Y%m%d-%H%M%S") + f"-{os.getpid()}")
     os.makedirs(path)
     return path
@@ -251,7 +262,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     diffs = report.compare(outcomes) if len(variants) == 2 else []
     unexpected, fixed = report.judge(diffs, known, ran)
     flaky: set[tuple[str, str]] = set()
-    for attempt in range(args.retries if len(variants) == 2 and not args.update_known else 0):
+    first_attempt: dict = {}  # (pair, test) -> (stdlib, futures_impl) outcomes before re-runs
+    for attempt in range(args.retries if len(variants) == 2 else 0):
         suspects = {(d.pair, d.test_id) for d in unexpected} | set(fixed)
         if not suspects:
             break
@@ -269,6 +281,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         retry_tasks.append(runner.Task(envs[key], variant, cls, again, subset=True,
                                                        timeout=args.timeout))
         before = {k: (outcomes.stdlib.get(k), outcomes.impl.get(k)) for k in suspects}
+        for k, v in before.items():
+            first_attempt.setdefault(k, v)
         runner.run_tasks(retry_tasks, args.jobs, os.path.join(args.results_dir, "retry"), store)
         for k in suspects:
             after = (outcomes.stdlib.get(k), outcomes.impl.get(k))
@@ -317,8 +331,16 @@ def main(argv: Optional[list[str]] = None) -> int:
                 _say(report.indent(d.detail or "(no failure text)"))
     _env_warnings(class_log, pairs)
     flaky_same = sorted(k for k in flaky if k not in {(d.pair, d.test_id) for d in diffs})
+    if flaky_same:
+        _say()
+        _say("Flaky: differed at first, matched on re-run (not failing the run):")
     for k in flaky_same:
-        _say("  [flaky] {} {} differed once, matched on re-run".format(*k))
+        base, impl = first_attempt.get(k, (None, None))
+        base, impl = base or ("absent", ""), impl or ("absent", "")
+        _say(f"  [flaky] {k[0]} {k[1]}: stdlib {base[0]}, futures_impl {impl[0]} at first")
+        text = impl[1] if impl[0] != "passed" else base[1]
+        if text:
+            _say(report.indent(text))
     if fixed:
         _say()
         _say(f"Listed in {os.path.relpath(args.known)} but no longer differing "
@@ -363,7 +385,7 @@ def _env_warnings(class_log: list[dict], pairs: list[discover.Pair]) -> None:
         if any(per_variant.values()):
             sample = next(
                 (w for c in per_variant[runner.IMPL] for w in c["env_warnings"]
-                 if "MainThread" not in w),
+                 if "Dangling thread" in w and "MainThread" not in w),
                 "",
             )
             lines.append(
