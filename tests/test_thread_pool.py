@@ -591,3 +591,31 @@ def test_pool_usable_in_forked_child(module: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "failures 0", proc.stdout + proc.stderr
+
+
+def test_submit_from_a_task_during_shutdown(mod: ModuleType) -> None:
+    """Once shutdown() has begun, a task's own submit() is refused, and shutdown still ends."""
+    caller = threading.current_thread()
+    shutting_down = threading.Event()
+    started = threading.Event()
+
+    def task() -> str:
+        started.set()
+        shutting_down.wait()
+        try:
+            ex.submit(int)
+        except RuntimeError as exc:
+            return str(exc)
+        return "accepted"
+
+    ex = mod.ThreadPoolExecutor(max_workers=1)
+    f = ex.submit(task)
+    started.wait()
+    watcher = threading.Thread(
+        target=lambda: (wait_until(blocked_in(caller, "shutdown")), shutting_down.set()),
+        daemon=True,
+    )
+    watcher.start()
+    ex.shutdown(wait=True)
+    watcher.join()
+    assert f.result() == "cannot schedule new futures after shutdown"
