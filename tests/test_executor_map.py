@@ -345,3 +345,23 @@ def test_map_goes_through_an_overridden_submit(mod: ModuleType) -> None:
             seen.clear()
             assert list(ex.map(str, range(5), buffersize=2)) == ["0", "1", "2", "3", "4"]
             assert sorted(seen) == [(i,) for i in range(5)]
+
+
+def test_buffersize_stops_reading_input_after_an_exception(bmod: ModuleType) -> None:
+    src = Counting(range(100))
+
+    def fn(x: int) -> int:
+        if x == 0:
+            raise KeyError(x)
+        return x
+
+    with bmod.ThreadPoolExecutor(max_workers=2) as ex:
+        it = ex.map(fn, src, buffersize=2)
+        assert src.taken == 2
+        with pytest.raises(KeyError):
+            next(it)
+        taken = src.taken
+        assert taken <= 3
+        with pytest.raises(StopIteration):
+            next(it)
+        assert src.taken == taken
