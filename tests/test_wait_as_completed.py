@@ -273,7 +273,8 @@ def run_wait(
         returned.set()
         t.join()
     index = {id(f): n for n, f in enumerate(fs)}
-    assert all(f._waiters == [] for f in fs)
+    left = [len(f._waiters) for f in fs]
+    assert left == [0] * len(fs), f"{mod.__name__}: waiters left in _waiters: {left}"
     return sorted(index[id(f)] for f in done), sorted(index[id(f)] for f in not_done)
 
 
@@ -344,7 +345,8 @@ def run_as_completed(
         for e in go:
             e.set()
         t.join()
-    assert all(f._waiters == [] for f in fs)
+    left = [len(f._waiters) for f in fs]
+    assert left == [0] * len(fs), f"{mod.__name__}: waiters left in _waiters: {left}"
     return first, later
 
 
