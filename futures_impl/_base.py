@@ -562,10 +562,7 @@ def as_completed(fs: Iterable[Future[_T]], timeout: float | None = None) -> Iter
     total = len(futures)
     ready = [f for f in futures if f._state in _SETTLED]
     waiter = _Waiter(_AS_COMPLETED)
-    if len(ready) < total:
-        pending = set(_register(waiter, futures.difference(ready), ready))
-    else:
-        pending = set()
+    pending = set(_register(waiter, futures.difference(ready), ready) if len(ready) < total else ())
     del futures
     try:
         ready.reverse()
@@ -580,6 +577,9 @@ def as_completed(fs: Iterable[Future[_T]], timeout: float | None = None) -> Iter
                     raise TimeoutError(f"{len(pending)} (of {total}) futures unfinished")
                 waiter.block(left)
             ready = waiter.take_finished()
+            # They settled, so they will not call the waiter again: detach it now rather
+            # than keep them referenced until the generator ends.
+            _unregister(waiter, ready)
             ready.reverse()
             while ready:
                 pending.discard(ready[-1])

@@ -132,10 +132,15 @@ def _default_max_workers() -> int:
 
 def _pool_finished(executor_ref: weakref.ref[ThreadPoolExecutor]) -> bool:
     """Should a worker that read the stop signal leave (rather than treat it as a wake-up)?"""
-    if _exiting:
-        return True
     executor = executor_ref()
-    return executor is None or executor._shutdown
+    if executor is None:
+        return True
+    if _exiting:
+        # As in the stdlib: the exiting interpreter shuts the pool down, so a late submit()
+        # (from an atexit hook) hears "after shutdown".
+        executor._shutdown = True
+        return True
+    return executor._shutdown
 
 
 def _run_initializer(
