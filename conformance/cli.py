@@ -57,8 +57,9 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                    help="only tests whose id contains PATTERN (or matches it, with *); repeatable")
     p.add_argument("--json", metavar="FILE", help="write all results, with failure texts, to FILE")
     p.add_argument("--jobs", "-j", type=int, default=2, help="worker processes at once (default 2)")
-    p.add_argument("--timeout", type=float, default=300.0,
-                   help="seconds per test class before its process tree is killed (default 300)")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="seconds per test class before its process tree is killed (default 120; "
+                   "the slowest class takes ~25 s)")
     p.add_argument("--retries", type=int, default=1,
                    help="re-runs of classes with unexpected outcomes, to tell flakes (default 1)")
     p.add_argument("--known", default=KNOWN_FILE, metavar="FILE",
@@ -311,12 +312,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         bs = "/".join(map(str, b)) if runner.STDLIB in variants else "-"
         is_ = "/".join(map(str, i)) if runner.IMPL in variants else "-"
         _say(f"{pair.interp.label:<26} {pair.suite_label:<12} {bs:>14} {is_:>18} {n:8d}")
+    shown: dict[str, str] = {}  # failure text -> first test printed with it
     if diffs:
         _say()
         n_known = sum(d.known for d in diffs)
         _say(f"Tests whose outcome differs from the stdlib ({len(diffs)}; {n_known} listed in "
              f"{os.path.relpath(args.known)}):")
-        shown: dict[str, str] = {}  # failure text -> first test printed with it
         for d in diffs:
             mark = "known" if d.known else "NEW"
             _say("  [{}] {} {}: stdlib {}, futures_impl {}{}".format(
@@ -339,7 +340,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         base, impl = base or ("absent", ""), impl or ("absent", "")
         _say(f"  [flaky] {k[0]} {k[1]}: stdlib {base[0]}, futures_impl {impl[0]} at first")
         text = impl[1] if impl[0] != "passed" else base[1]
-        if text:
+        if text and text in shown:
+            _say(f"      same failure text as {shown[text]}")
+        elif text:
+            shown.setdefault(text, k[1])
             _say(report.indent(text))
     if fixed:
         _say()
