@@ -55,3 +55,23 @@ def return_unpicklable() -> Unpicklable:
 
 def length(data: bytes) -> int:
     return len(data)
+
+
+def _refuse_unpickling() -> None:
+    raise pickle.UnpicklingError("refuses to be unpickled")
+
+
+class FailsToUnpickle:
+    """Pickles fine; unpickling it raises (in the worker as an argument, here as a result)."""
+
+    def __reduce__(self) -> Any:
+        return _refuse_unpickling, ()
+
+
+def return_fails_to_unpickle() -> FailsToUnpickle:
+    return FailsToUnpickle()
+
+
+def wait_started() -> bool:
+    """Block until the test sets the initializer's event."""
+    return bool(_started.wait(60))

@@ -297,3 +297,75 @@ def test_constructor_validation() -> None:
         ProcessPoolExecutor(0)
     with pytest.raises(TypeError, match="initializer must be a callable"):
         ProcessPoolExecutor(1, initializer=3)  # type: ignore[arg-type]
+
+
+# -- more failure modes and threading -------------------------------------------------
+
+
+def test_call_that_fails_to_unpickle_in_worker_breaks_pool(ctx: Any) -> None:
+    ex = ProcessPoolExecutor(1, mp_context=ctx)
+    future = ex.submit(helpers.length, helpers.FailsToUnpickle())
+    error = future.exception(timeout=BOUND)
+    assert isinstance(error, BrokenProcessPool)
+    assert isinstance(error.__cause__, _RemoteTraceback)
+    assert "refuses to be unpickled" in error.__cause__.tb
+    ex.shutdown()
+
+
+def test_result_that_fails_to_unpickle_here_breaks_pool(ctx: Any) -> None:
+    ex = ProcessPoolExecutor(1, mp_context=ctx)
+    future = ex.submit(helpers.return_fails_to_unpickle)
+    error = future.exception(timeout=BOUND)
+    assert isinstance(error, BrokenProcessPool)
+    assert isinstance(error.__cause__, _RemoteTraceback)
+    assert "refuses to be unpickled" in error.__cause__.tb
+    with pytest.raises(BrokenProcessPool):
+        ex.submit(helpers.square, 1)
+    ex.shutdown()
+
+
+def test_submit_from_done_callback(ctx: Any) -> None:
+    import threading
+
+    chained: list[Any] = []
+    done = threading.Event()
+
+    with ProcessPoolExecutor(2, mp_context=ctx) as ex:
+        def again(future: Any) -> None:  # runs on the manager thread
+            chained.append(ex.submit(helpers.square, future.result()))
+            done.set()
+
+        ex.submit(helpers.square, 3).add_done_callback(again)
+        assert done.wait(BOUND)
+        assert chained[0].result(timeout=BOUND) == 81
+
+
+def test_shutdown_cancel_futures_cancels_waiting_calls(ctx: Any) -> None:
+    release = ctx.Event()
+    ex = ProcessPoolExecutor(
+        1, mp_context=ctx, initializer=helpers.set_started, initargs=(release,)
+    )
+    running = ex.submit(helpers.wait_started)
+    waiting = [ex.submit(helpers.square, i) for i in range(20)]
+    # The worker holds `running` and at most one prefetched call; the rest can be cancelled.
+    ex.shutdown(wait=False, cancel_futures=True)
+    release.set()
+    assert running.result(timeout=BOUND) is True
+    cancelled = [f for f in waiting if f.cancelled()]
+    assert len(cancelled) >= 18
+    for i, f in enumerate(waiting):
+        if not f.cancelled():
+            assert f.result(timeout=BOUND) == i * i
+    thread = ex._executor_manager_thread
+    assert thread is not None
+    thread.join(BOUND)
+    assert not thread.is_alive()
+
+
+def test_wakeup_never_blocks() -> None:
+    wakeup = process._ThreadWakeup()
+    for _ in range(200_000):  # far more than a pipe holds
+        wakeup.wakeup()
+    wakeup.clear()
+    wakeup.close()
+    wakeup.wakeup()  # after close: a no-op, not an error
