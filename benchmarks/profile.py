@@ -1,8 +1,8 @@
 """Profile one scenario: ``python -m benchmarks.profile SCENARIO [--side impl] [-n N]``.
 
-Runs the scenario once to warm up, then once under cProfile, with one
-profiler per thread (``threading.Thread._bootstrap_inner`` is wrapped while profiling), so
-pool workers and finisher threads show up too; the per-thread stats are merged
+Runs the scenario once to warm up, then once under cProfile, covering every
+thread (3.12+: one profiler sees them all; up to 3.11 each new thread gets its own
+profiler), so pool workers and manager threads show up too; the stats are merged
 and printed (``--sort``, ``--limit``), or dumped with ``--out FILE`` for
 ``python -m pstats FILE``.  Profiles are for finding *where* time goes (call
 counts, lock operations per unit); the table from ``python -m benchmarks``
@@ -27,29 +27,39 @@ def profile(name: str, side: str, module: str, n: int) -> tuple[pstats.Stats, in
     fn = FUNCTIONS[name]
     fn(api, max(1, n // 10))  # warm-up, unprofiled
     profilers: list[cProfile.Profile] = []
-    plock = threading.Lock()
-    # _bootstrap_inner (private, present 3.9-3.13) calls run(): wrapping it also covers
-    # Thread subclasses that override run(), such as a pool's manager thread.
-    original_run = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
-
-    def run(self: threading.Thread) -> None:
-        prof = cProfile.Profile()
-        with plock:
-            profilers.append(prof)
-        prof.enable()
-        try:
-            original_run(self)
-        finally:
-            prof.disable()
-
-    threading.Thread._bootstrap_inner = run  # type: ignore[attr-defined]
     main = cProfile.Profile()
-    try:
+    if sys.version_info >= (3, 12):
+        # cProfile runs on sys.monitoring: one profiler sees every thread, and a second
+        # one cannot be enabled (a per-thread profiler would kill the thread).
         main.enable()
-        _secs, units = fn(api, n)
-        main.disable()
-    finally:
-        threading.Thread._bootstrap_inner = original_run  # type: ignore[attr-defined]
+        try:
+            _secs, units = fn(api, n)
+        finally:
+            main.disable()
+    else:
+        # Up to 3.11 a profiler sees only the thread that enabled it: give every new
+        # thread its own.  _bootstrap_inner (private, present 3.9-3.13) calls run(), so
+        # wrapping it also covers Thread subclasses that override run().
+        plock = threading.Lock()
+        original = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+
+        def bootstrap(self: threading.Thread) -> None:
+            prof = cProfile.Profile()
+            with plock:
+                profilers.append(prof)
+            prof.enable()
+            try:
+                original(self)
+            finally:
+                prof.disable()
+
+        threading.Thread._bootstrap_inner = bootstrap  # type: ignore[attr-defined]
+        try:
+            main.enable()
+            _secs, units = fn(api, n)
+            main.disable()
+        finally:
+            threading.Thread._bootstrap_inner = original  # type: ignore[attr-defined]
     stats = pstats.Stats(main)
     for prof in profilers:
         try:
