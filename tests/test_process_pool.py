@@ -369,3 +369,33 @@ def test_wakeup_never_blocks() -> None:
     wakeup.clear()
     wakeup.close()
     wakeup.wakeup()  # after close: a no-op, not an error
+
+
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie waiting for a reaper counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_workers_exit_when_the_parent_dies(method: str) -> None:
+    from _support import wait_until
+
+    result = _run_script(f"""
+        import multiprocessing, os, _process_helpers as h
+        from futures_impl import ProcessPoolExecutor
+        if __name__ == "__main__":
+            ex = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context({method!r}))
+            futures = [ex.submit(h.square, i) for i in range(8)]
+            assert [f.result(timeout=60) for f in futures] == [i * i for i in range(8)]
+            print(*ex._processes, flush=True)
+            os._exit(0)  # no shutdown, no atexit: the workers are left to notice alone
+    """)
+    assert result.returncode == 0, result.stderr
+    pids = [int(p) for p in result.stdout.split()]
+    assert pids
+    wait_until(lambda: all(_gone(pid) for pid in pids), "orphaned workers to exit")
