@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
     from typing import Any
 
-    from .process import _ThreadWakeup
+    from ._process_wakeup import _ThreadWakeup
 
 PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy...
 PREFETCH_FAST = 8  # ...or when its calls are known to be short (< FAST seconds)

@@ -48,6 +48,7 @@ import sys
 import threading
 
 from . import _base
+from ._process_wakeup import _ThreadWakeup
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,64 +121,6 @@ def _check_system_limits() -> None:
                 )
     if _system_limited is not None:
         raise NotImplementedError(_system_limited)
-
-
-class _ThreadWakeup:
-    """Wakes the manager thread: a non-blocking self-pipe that never fills up.
-
-    wakeup() may be called from any thread (and from a GC callback); a byte already
-    waiting makes it a no-op. clear() is called by the manager only. close() is final.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()  # reentrant: a GC callback may wake while we wake
-        self._closed = False
-        self._armed = False  # a byte is in the pipe and the manager has not cleared it
-        self._reader, self._writer = os.pipe()
-        os.set_blocking(self._reader, False)
-        os.set_blocking(self._writer, False)
-
-    def fileno(self) -> int:
-        return self._reader
-
-    def fds(self) -> tuple[int, int]:
-        return self._reader, self._writer
-
-    def wakeup(self) -> None:
-        if self._armed:
-            return
-        with self._lock:
-            if self._closed:
-                return
-            self._armed = True
-            try:
-                os.write(self._writer, b"\0")
-            except (BlockingIOError, InterruptedError):
-                pass
-
-    def clear(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._armed = False
-            try:
-                while os.read(self._reader, 4096):
-                    pass
-            except (BlockingIOError, InterruptedError):
-                pass
-
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                os.close(self._reader)
-                os.close(self._writer)
-
-    def __del__(self) -> None:
-        if not getattr(self, "_closed", True):
-            self._closed = True
-            os.close(self._reader)
-            os.close(self._writer)
 
 
 # Interpreter exit. Guarded by _live_lock; written by the first submit() of each pool,
