@@ -273,17 +273,22 @@ def main(argv: Optional[list[str]] = None) -> int:
             break
         _say(f"re-running {len(suspects)} test(s) with unexpected outcomes "
              f"(attempt {attempt + 1})")
+        before = {k: (outcomes.stdlib.get(k), outcomes.impl.get(k)) for k in suspects}
+        for k, v in before.items():
+            first_attempt.setdefault(k, v)
         retry_tasks = []
         for key in plan:
             for cls, ids in plan[key]:
                 again = [t for t in ids if (key, t) in suspects]
+                if any(p == key and t.startswith(cls + "::") for p, t in suspects):
+                    again = ids  # a failing class fixture: re-run the whole class
                 if again:
+                    for side in (outcomes.stdlib, outcomes.impl):  # drop its fixture errors
+                        for k in [k for k in side if k[0] == key and k[1].startswith(cls + "::")]:
+                            del side[k]
                     for variant in variants:
                         retry_tasks.append(runner.Task(envs[key], variant, cls, again, subset=True,
                                                        timeout=args.timeout))
-        before = {k: (outcomes.stdlib.get(k), outcomes.impl.get(k)) for k in suspects}
-        for k, v in before.items():
-            first_attempt.setdefault(k, v)
         runner.run_tasks(retry_tasks, args.jobs, os.path.join(args.results_dir, "retry"), store)
         for k in suspects:
             after = (outcomes.stdlib.get(k), outcomes.impl.get(k))
