@@ -21,6 +21,10 @@ result()/exception() parks on a fresh raw lock (a "gate") that settling releases
 that expects one. wait() and as_completed() register a small waiter object on each
 future; settling a future tells its waiters.
 
+Hot paths take locks as `lock.acquire(); try: ... finally: lock.release()` rather than
+`with lock:`, which costs about twice as much on CPython 3.9-3.13 (measured in
+benchmarks/); the meaning is the same.
+
 Invariant: every field of a Future is written only while holding ``Future._lock``.  Reads of
 ``_state`` without the lock are allowed where a stale answer is harmless (the fast paths
 re-check under the lock).
@@ -241,32 +245,39 @@ class Future(_GenericBase[_T]):
     # -- callbacks ----------------------------------------------------------------------
     def add_done_callback(self, fn: Callable[[Future[_T]], object]) -> None:
         """Call fn(future) once the future is done (at once if it already is)."""
-        with self._lock:
+        self._lock.acquire()
+        try:
             if self._state not in _DONE_STATES:
                 if self._done_callbacks is None:
                     self._done_callbacks = [fn]
                 else:
                     self._done_callbacks.append(fn)
                 return
+        finally:
+            self._lock.release()
         _run_callbacks((fn,), self)
 
     # -- transitions --------------------------------------------------------------------
     def cancel(self) -> bool:
         """Cancel a pending call. False if it is running or finished, else True."""
-        with self._lock:
+        self._lock.acquire()
+        try:
             state = self._state
             if state != PENDING:
                 return state in _CANCEL_STATES
             self._state = CANCELLED
             self._wake()
             callbacks, self._done_callbacks = self._done_callbacks, None
+        finally:
+            self._lock.release()
         if callbacks:
             _run_callbacks(callbacks, self)
         return True
 
     def set_running_or_notify_cancel(self) -> bool:
         """For executors: PENDING -> RUNNING (True), or acknowledge a cancel (False)."""
-        with self._lock:
+        self._lock.acquire()
+        try:
             state = self._state
             if state == PENDING:
                 self._state = RUNNING
@@ -276,21 +287,27 @@ class Future(_GenericBase[_T]):
                 for waiter in self._waiters:
                     waiter.future_settled(self)
                 return False
+        finally:
+            self._lock.release()
         _get_logger().critical("Future %s in unexpected state: %s", id(self), state)
         raise RuntimeError("Future in unexpected state")
 
     def _settle(self, result: Any, exception: BaseException | None) -> None:
-        with self._lock:
+        self._lock.acquire()
+        try:
             if self._state not in _SETTABLE:
                 raise InvalidStateError(f"{self._state}: {self!r}")
             self._result = result
             self._exception = exception
             self._state = FINISHED
-            for waiter in self._waiters:
-                waiter.future_settled(self)
+            if self._waiters:
+                for waiter in self._waiters:
+                    waiter.future_settled(self)
             if self._gates:
                 self._wake()
             callbacks, self._done_callbacks = self._done_callbacks, None
+        finally:
+            self._lock.release()
         if callbacks:
             _run_callbacks(callbacks, self)
 
@@ -395,9 +412,12 @@ class _Waiter:
             self._wakeup.release()
 
     def future_settled(self, future: Future[Any]) -> None:
-        with self._lock:
+        self._lock.acquire()
+        try:
             self.finished.append(future)
             self._wake_if_satisfied(future)
+        finally:
+            self._lock.release()
 
     def arm(self) -> None:
         """Registration is complete: ALL_COMPLETED may now count to `installed`."""
@@ -454,23 +474,30 @@ def _register(
     registered = []
     add_settled = settled.append if isinstance(settled, list) else settled.add
     for future in futures:
-        with future._lock:
+        lock = future._lock
+        lock.acquire()
+        try:
             if future._state in _SETTLED:
                 add_settled(future)
             else:
                 future._waiters.append(waiter)
                 registered.append(future)
+        finally:
+            lock.release()
     waiter.installed = len(registered)
     return registered
 
 
 def _unregister(waiter: _Waiter, futures: Iterable[Future[Any]]) -> None:
     for future in futures:
-        with future._lock:
-            try:
-                future._waiters.remove(waiter)
-            except ValueError:
-                pass
+        lock = future._lock
+        lock.acquire()
+        try:
+            future._waiters.remove(waiter)
+        except ValueError:
+            pass
+        finally:
+            lock.release()
 
 
 class DoneAndNotDoneFutures(tuple):  # type: ignore[type-arg]

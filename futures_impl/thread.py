@@ -225,7 +225,8 @@ class ThreadPoolExecutor(_base.Executor):
         self._initargs = initargs
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> _base.Future[Any]:
-        with self._shutdown_lock:
+        self._shutdown_lock.acquire()  # not `with`: see _base's header
+        try:
             if self._broken:
                 raise BrokenThreadPool(self._broken)
             if self._shutdown:
@@ -238,6 +239,8 @@ class ThreadPoolExecutor(_base.Executor):
                 if len(self._threads) < self._max_workers:
                     self._start_worker()
             return future
+        finally:
+            self._shutdown_lock.release()
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
