@@ -284,7 +284,7 @@ class Future(_GenericBase[_T]):
                 return True
             if state == CANCELLED:
                 self._state = CANCELLED_AND_NOTIFIED
-                for waiter in self._waiters:
+                for waiter in tuple(self._waiters):  # a copy: see _unregister
                     waiter.future_settled(self)
                 return False
         finally:
@@ -301,7 +301,7 @@ class Future(_GenericBase[_T]):
             self._exception = exception
             self._state = FINISHED
             if self._waiters:
-                for waiter in self._waiters:
+                for waiter in tuple(self._waiters):  # a copy: see _unregister
                     waiter.future_settled(self)
             if self._gates:
                 self._wake()
@@ -489,15 +489,18 @@ def _register(
 
 
 def _unregister(waiter: _Waiter, futures: Iterable[Future[Any]]) -> None:
+    """Take `waiter` off each future's list.
+
+    Without the future's lock: list.remove() is atomic (under the GIL, and under a
+    per-object lock in free-threaded builds), and a settling future iterates over a copy
+    of its list, so a removal can neither be lost nor make it skip another waiter. A
+    waiter told about a future after its wait() returned simply goes unread.
+    """
     for future in futures:
-        lock = future._lock
-        lock.acquire()
         try:
             future._waiters.remove(waiter)
         except ValueError:
             pass
-        finally:
-            lock.release()
 
 
 class DoneAndNotDoneFutures(tuple):  # type: ignore[type-arg]
