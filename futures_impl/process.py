@@ -48,7 +48,7 @@ import sys
 import threading
 
 from . import _base
-from ._process_wakeup import _ThreadWakeup
+from ._process_wakeup import _ThreadWakeup as _ThreadWakeup  # re-exported: tests patch it here
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
