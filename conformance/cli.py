@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 import time
-from typing import Optional
+from typing import Any, Optional
 
 from . import discover, report, runner, venvs
 
@@ -226,7 +226,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     for t in tasks:
         pending[(t.env.pair.key, t.variant)] += 1
     timings: dict[tuple[str, str], float] = {}
-    class_log: list[dict] = []
+    class_log: list[dict[str, Any]] = []
 
     def store(res: runner.TaskResult) -> None:
         key = res.task.env.pair.key
@@ -263,7 +263,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     diffs = report.compare(outcomes) if len(variants) == 2 else []
     unexpected, fixed = report.judge(diffs, known, ran)
     flaky: set[tuple[str, str]] = set()
-    first_attempt: dict = {}  # (pair, test) -> (stdlib, futures_impl) outcomes before re-runs
+    # (pair, test) -> (stdlib, futures_impl) outcomes before re-runs
+    first_attempt: dict[tuple[str, str], tuple[Any, Any]] = {}
     for attempt in range(args.retries if len(variants) == 2 else 0):
         suspects = {(d.pair, d.test_id) for d in unexpected} | set(fixed)
         if not suspects:
@@ -378,7 +379,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0 if verdict == "OK" else 1
 
 
-def _env_warnings(class_log: list[dict], pairs: list[discover.Pair]) -> None:
+def _env_warnings(class_log: list[dict[str, Any]], pairs: list[discover.Pair]) -> None:
     """Report regrtest's "env changed" symptoms (dangling threads, children...) per pair.
 
     Informational: they change no test outcome, but regrtest would flag them,

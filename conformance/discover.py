@@ -116,7 +116,7 @@ def query(executable: str) -> Optional[Interpreter]:
     if info["impl"] != "CPython" or tuple(info["version_info"]) < MIN_VERSION:
         return None
     root = pyenv_root()
-    in_pyenv = bool(root) and os.path.realpath(info["base_prefix"]).startswith(
+    in_pyenv = root is not None and os.path.realpath(info["base_prefix"]).startswith(
         os.path.realpath(root) + os.sep
     )
     label = "{}-{}".format("pyenv" if in_pyenv else "system", info["version"])
@@ -132,7 +132,7 @@ def query(executable: str) -> Optional[Interpreter]:
 
 def interpreters() -> list[Interpreter]:
     seen: set[str] = set()
-    result = []
+    result: list[Interpreter] = []
     for path in _candidates():
         real = os.path.realpath(path)
         if real in seen:

@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from .discover import Pair
 
@@ -87,8 +87,8 @@ class TaskResult:
     returncode: Optional[int] = None
     duration: float = 0.0
     log: str = ""
-    hook: dict = field(default_factory=dict)
-    substitution: dict = field(default_factory=dict)
+    hook: dict[str, Any] = field(default_factory=dict)
+    substitution: dict[str, Any] = field(default_factory=dict)
 
 
 def _kill_group(pgid: int) -> None:
@@ -129,7 +129,7 @@ def list_classes(env: Env, log_dir: str) -> tuple[list[tuple[str, list[str]]], s
     return classes, method, error
 
 
-def probe(env: Env) -> tuple[bool, str, dict]:
+def probe(env: Env) -> tuple[bool, str, dict[str, Any]]:
     """Check the substitution in the probe process and its fork/forkserver/spawn/-I/-E children.
 
     Returns (ok, message, raw).  ``ok`` is False only when some child did not
@@ -173,7 +173,7 @@ def probe(env: Env) -> tuple[bool, str, dict]:
     return True, "; ".join(sorted(set(notes))), raw
 
 
-def _read_events(path: str) -> list[dict]:
+def _read_events(path: str) -> list[dict[str, Any]]:
     events = []
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -230,7 +230,17 @@ def run_task(task: Task, log_dir: str, stop: threading.Event) -> TaskResult:
     return result
 
 
-def _collect(result: TaskResult, events: list[dict]) -> None:
+def _wrong_modules(variant: str, modules: dict[str, Any]) -> list[str]:
+    """The concurrent.futures[.X] modules the worker saw that are not the variant's own."""
+    wrong = []
+    for name, info in modules.items():
+        is_impl = bool(info.get("same_object_as_futures_impl"))
+        if is_impl != (variant == IMPL):
+            wrong.append(f"{name}={info.get('file')}")
+    return wrong
+
+
+def _collect(result: TaskResult, events: list[dict[str, Any]]) -> None:
     task = result.task
     reasons: list[str] = []
     fixture_skip = ""
@@ -262,6 +272,12 @@ def _collect(result: TaskResult, events: list[dict]) -> None:
             done = True
     if result.status == "ok" and (not done or result.returncode != 0):
         result.status = "crashed"
+    wrong = _wrong_modules(task.variant, result.substitution)
+    if wrong:
+        # The suite did not test what it claims to: void every outcome.
+        result.status = "substitution-failed"
+        reasons = [f"concurrent.futures modules not from {task.variant}: {', '.join(wrong)}"]
+        result.results = {}
     if result.status == "timeout":
         reasons.insert(0, f"class timed out after {task.timeout:.0f}s (killed); "
                           f"last test started: {last_started}\n{_tail(result.log)}")

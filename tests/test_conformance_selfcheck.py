@@ -212,3 +212,17 @@ def test_quick_keeps_one_start_method_and_match_selects() -> None:
     assert cli._matches("a.FutureTests.test_done", ["Future*done"])
     assert not cli._matches("a.FutureTests.test_done", ["WaitTest"])
     assert cli._matches("anything", None)
+
+
+def test_outcomes_are_voided_when_the_worker_saw_the_wrong_modules() -> None:
+    from conformance import runner
+
+    stdlib_file = "/usr/lib/python3.11/concurrent/futures/__init__.py"
+    stdlib_seen = {"concurrent.futures": {"file": stdlib_file,
+                                          "same_object_as_futures_impl": False}}
+    impl_seen = {"concurrent.futures": {"file": "/repo/futures_impl/__init__.py",
+                                        "same_object_as_futures_impl": True}}
+    assert runner._wrong_modules(runner.IMPL, impl_seen) == []
+    assert runner._wrong_modules(runner.STDLIB, stdlib_seen) == []
+    assert runner._wrong_modules(runner.IMPL, stdlib_seen) == [f"concurrent.futures={stdlib_file}"]
+    assert runner._wrong_modules(runner.STDLIB, impl_seen) != []

@@ -32,8 +32,11 @@ worker report it to prove the substitution held).  Runs on Python 3.9+, stdlib
 only.
 """
 
+from __future__ import annotations
+
 import os
 import sys
+import types
 from importlib import import_module
 from importlib.machinery import ModuleSpec, PathFinder
 from importlib.util import spec_from_file_location
@@ -46,32 +49,35 @@ SUITE_MODULE = "test.test_concurrent_futures"
 
 # Written only by this module, at import time and from the import system
 # (which holds the per-module import lock while a loader runs).
-STATE = {"active": False, "root": None, "suite": None, "aliased": []}
+ALIASED: list[str] = []  # the concurrent.futures[.X] names answered so far
+STATE: dict[str, object] = {"active": False, "root": None, "suite": None, "aliased": ALIASED}
 
 
 class _AliasLoader:
     """Loads ``concurrent.futures[.X]`` as the existing ``futures_impl[.X]``."""
 
-    def __init__(self, target):
+    def __init__(self, target: str) -> None:
         self.target = target
 
-    def create_module(self, spec):
+    def create_module(self, spec: ModuleSpec) -> None:
         return None  # a throwaway placeholder; exec_module replaces it
 
-    def exec_module(self, module):
+    def exec_module(self, module: types.ModuleType) -> None:
         real = import_module(self.target)
         sys.modules[module.__name__] = real
-        STATE["aliased"].append(module.__name__)
+        ALIASED.append(module.__name__)
 
 
 class _Finder:
     """Meta-path finder answering for futures_impl, the alias and the suite."""
 
-    def __init__(self, root, suite):
+    def __init__(self, root: str | None, suite: str | None) -> None:
         self.root = root
         self.suite = suite
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> ModuleSpec | None:
         if self.root is not None:
             if fullname == PACKAGE:
                 spec = PathFinder.find_spec(fullname, [self.root])
@@ -84,7 +90,8 @@ class _Finder:
             if fullname == ALIAS or fullname.startswith(ALIAS + "."):
                 target_name = PACKAGE + fullname[len(ALIAS):]
                 is_pkg = fullname == ALIAS
-                return ModuleSpec(fullname, _AliasLoader(target_name), is_package=is_pkg)
+                loader = _AliasLoader(target_name)
+                return ModuleSpec(fullname, loader, is_package=is_pkg)  # type: ignore[arg-type]
         if self.suite is not None and fullname == SUITE_MODULE:
             if os.path.isdir(self.suite):
                 return spec_from_file_location(
@@ -96,7 +103,7 @@ class _Finder:
         return None
 
 
-def _install():
+def _install() -> None:
     root = os.environ.get(ROOT_VAR) or None
     suite = os.environ.get(SUITE_VAR) or None
     if root is None and suite is None:

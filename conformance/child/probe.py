@@ -14,21 +14,24 @@ stdout.  Runs on Python 3.9+, stdlib only (it must not use concurrent.futures
 to start its children).
 """
 
+from __future__ import annotations
+
 import json
 import multiprocessing
 import os
 import subprocess
 import sys
+from typing import Any, Callable
 
 
-def report():
+def report() -> dict[str, Any]:
     hook = sys.modules.get("_futures_impl_conformance")
     state = dict(hook.STATE) if hook is not None else {"loaded": False}
     try:
         import concurrent.futures as cf
 
         impl = sys.modules.get("futures_impl")
-        got = {
+        got: dict[str, Any] = {
             "name": cf.__name__,
             "file": getattr(cf, "__file__", None),
             "same_object": impl is cf,
@@ -51,23 +54,23 @@ def report():
     return {"hook": state, "concurrent.futures": got, "executable": sys.executable}
 
 
-def _asyncio_check():
+def _asyncio_check() -> int:
     import asyncio  # imports concurrent.futures itself: must still work
 
-    async def run_in_executor():
+    async def run_in_executor() -> int:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, sum, [1, 2, 3])
 
     return asyncio.run(run_in_executor())
 
 
-def _bounded(fn, seconds):
+def _bounded(fn: Callable[[], Any], seconds: float) -> Any:
     """fn() in a daemon thread: its result, or why not (a broken futures_impl may hang)."""
     import threading
 
-    box = []
+    box: list[Any] = []
 
-    def run():
+    def run() -> None:
         try:
             box.append(fn())
         except BaseException as exc:
@@ -79,15 +82,15 @@ def _bounded(fn, seconds):
     return box[0] if box else f"timed out after {seconds}s"
 
 
-def _child(queue):
+def _child(queue: Any) -> None:
     queue.put(report())
     queue.close()
     queue.join_thread()
     os._exit(0)  # don't wait for threads a broken futures_impl may have left hanging
 
 
-def _via(method):
-    ctx = multiprocessing.get_context(method)
+def _via(method: str) -> Any:
+    ctx: Any = multiprocessing.get_context(method)
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(queue,))
     proc.start()
@@ -99,8 +102,8 @@ def _via(method):
             proc.kill()
 
 
-def main():
-    results = {"main": report()}
+def main() -> None:
+    results: dict[str, Any] = {"main": report()}
     for method in ("fork", "forkserver", "spawn"):
         try:
             results[method] = _via(method)

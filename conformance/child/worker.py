@@ -26,6 +26,8 @@ skipped, with the failure text), ``fixture_error`` (setUpClass,
 setUpModule... failing) and ``done``.  Runs on Python 3.9+, stdlib only.
 """
 
+from __future__ import annotations
+
 import faulthandler
 import json
 import os
@@ -33,20 +35,21 @@ import sys
 import time
 import traceback
 import unittest
+from typing import Any, Iterator, Optional
 
 SUITE_MODULE = "test.test_concurrent_futures"
 
 
 class _Events:
-    def __init__(self, path):
+    def __init__(self, path: str) -> None:
         self._file = open(path, "a", encoding="utf-8")
 
-    def emit(self, **event):
+    def emit(self, **event: Any) -> None:
         self._file.write(json.dumps(event) + "\n")
         self._file.flush()
 
 
-def _hook_state():
+def _hook_state() -> dict[str, Any]:
     hook = sys.modules.get("_futures_impl_conformance")
     if hook is None:
         return {"loaded": False}
@@ -55,7 +58,7 @@ def _hook_state():
     return state
 
 
-def _substitution_report():
+def _substitution_report() -> dict[str, Any]:
     """Which files back concurrent.futures and its submodules right now."""
     mods = {}
     for name in sorted(sys.modules):
@@ -70,15 +73,15 @@ def _substitution_report():
     return mods
 
 
-def _configure_support():
-    from test import support
+def _configure_support() -> None:
+    from test import support  # type: ignore[import-not-found]
 
     support.use_resources = []  # regrtest's default: no -u resources
     support.verbose = 0
     support.failfast = False
 
 
-def _iter_tests(suite):
+def _iter_tests(suite: unittest.TestSuite) -> Iterator[unittest.TestCase]:
     for item in suite:
         if isinstance(item, unittest.TestSuite):
             yield from _iter_tests(item)
@@ -86,12 +89,12 @@ def _iter_tests(suite):
             yield item
 
 
-def _class_key(test):
+def _class_key(test: unittest.TestCase) -> str:
     cls = type(test)
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _load(events):
+def _load(events: _Events) -> Optional[list[unittest.TestCase]]:
     """Import the suite and return its tests, or None after an import_error."""
     _configure_support()
     try:
@@ -104,28 +107,29 @@ def _load(events):
     suite = loader.loadTestsFromModule(module)
     tests = list(_iter_tests(suite))
     if loader.errors:
-        events.emit(event="import_error", detail="\n".join(loader.errors))
+        events.emit(event="import_error", detail="\n".join(map(str, loader.errors)))
     return tests
 
 
 class StreamingResult(unittest.TestResult):
     """Writes one ``result`` event per test as soon as the test finishes."""
 
-    def __init__(self, events):
+    def __init__(self, events: _Events) -> None:
         super().__init__()
         self.events = events
-        self._current = None  # (outcome, detail) of the running test
+        self._current: Optional[list[str]] = None  # [outcome, detail] of the running test
+        self._started = 0.0
 
-    def _text(self, test, err):
-        return self._exc_info_to_string(err, test)
+    def _text(self, test: Any, err: Any) -> str:
+        return str(self._exc_info_to_string(err, test))  # type: ignore[attr-defined]
 
-    def startTest(self, test):
+    def startTest(self, test: Any) -> None:
         super().startTest(test)
         self._current = ["passed", ""]
         self._started = time.monotonic()
         self.events.emit(event="start", id=test.id())
 
-    def _set(self, outcome, detail):
+    def _set(self, outcome: str, detail: str) -> None:
         rank = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
         if self._current is None:
             return
@@ -134,7 +138,7 @@ class StreamingResult(unittest.TestResult):
         if detail:
             self._current[1] += detail
 
-    def _fixture(self, test, kind, err):
+    def _fixture(self, test: Any, kind: str, err: Any) -> None:
         # unittest's _ErrorHolder: setUpClass/setUpModule/cleanups failing,
         # reported outside startTest/stopTest.
         self.events.emit(
@@ -143,21 +147,21 @@ class StreamingResult(unittest.TestResult):
             detail=self._text(test, err) if kind != "skipped" else err,
         )
 
-    def addSuccess(self, test):
+    def addSuccess(self, test: Any) -> None:
         super().addSuccess(test)
 
-    def addError(self, test, err):
+    def addError(self, test: Any, err: Any) -> None:
         super().addError(test, err)
         if not isinstance(test, unittest.TestCase):
             self._fixture(test, "error", err)
         else:
             self._set("error", self._text(test, err))
 
-    def addFailure(self, test, err):
+    def addFailure(self, test: Any, err: Any) -> None:
         super().addFailure(test, err)
         self._set("failed", self._text(test, err))
 
-    def addSkip(self, test, reason):
+    def addSkip(self, test: Any, reason: str) -> None:
         super().addSkip(test, reason)
         if not isinstance(test, unittest.TestCase):
             self._fixture(test, "skipped", reason)
@@ -168,20 +172,20 @@ class StreamingResult(unittest.TestResult):
         else:
             self._set("skipped", reason)
 
-    def addExpectedFailure(self, test, err):
+    def addExpectedFailure(self, test: Any, err: Any) -> None:
         super().addExpectedFailure(test, err)
 
-    def addUnexpectedSuccess(self, test):
+    def addUnexpectedSuccess(self, test: Any) -> None:
         super().addUnexpectedSuccess(test)
         self._set("failed", "unexpected success")
 
-    def addSubTest(self, test, subtest, err):
+    def addSubTest(self, test: Any, subtest: Any, err: Any) -> None:
         super().addSubTest(test, subtest, err)
         if err is not None:
             failed = issubclass(err[0], test.failureException)
             self._set("failed" if failed else "error", f"{subtest}\n{self._text(test, err)}")
 
-    def stopTest(self, test):
+    def stopTest(self, test: Any) -> None:
         super().stopTest(test)
         if self._current is not None:
             outcome, detail = self._current
@@ -195,7 +199,7 @@ class StreamingResult(unittest.TestResult):
         self._current = None
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     out, mode = argv[0], argv[1]
     events = _Events(out)
     events.emit(event="hook", state=_hook_state(), executable=sys.executable,
@@ -210,7 +214,7 @@ def main(argv):
         events.emit(event="done")
         return 0
     if mode == "list":
-        classes = {}
+        classes: dict[str, list[str]] = {}
         for test in tests:
             classes.setdefault(_class_key(test), []).append(test.id())
         import multiprocessing
