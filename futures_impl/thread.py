@@ -90,7 +90,10 @@ class _WorkItem:
             outcome = self.fn(*self.args, **self.kwargs)
         except BaseException as exc:
             future.set_exception(exc)
-            del exc  # the traceback references this frame
+            # The traceback references this frame: drop the frame's references to the
+            # future (and so to the exception), or frame, future and exception form a
+            # cycle that keeps this worker's whole stack, thread object included, alive.
+            del future, self
         else:
             future.set_result(outcome)
 
