@@ -267,15 +267,8 @@ class ProcessPoolExecutor(_base.Executor):
         return self._pool.shutdown
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _base.Future[_T]:
-        from ._process_worker import _dumps, format_remote
-
         work_id = next(self._ids)
-        error: BaseException | None = None
-        try:
-            frame = _dumps((work_id, fn, args, kwargs))
-        except Exception as exc:  # noqa: BLE001 - reported through the future
-            error, frame = exc, None
-            exc.__cause__ = _RemoteTraceback(format_remote(exc))
+        frame, error = _encode_call(work_id, fn, args, kwargs)
         future: _base.Future[_T] = _base.Future()
         pool = self._pool
         with pool.lock:
@@ -425,6 +418,24 @@ class ProcessPoolExecutor(_base.Executor):
     def kill_workers(self) -> None:
         """Stop every worker with SIGKILL (Process.kill()), then shut down."""
         self._force_shutdown(_KILL)
+
+
+def _encode_call(
+    work_id: int, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[bytes | memoryview | None, BaseException | None]:
+    """Pickle one call; a pickling error comes back with its traceback text as cause.
+
+    The error keeps no traceback object: through the frames' f_back it would reach
+    submit()'s frame, and so the executor and the future holding the error (a cycle,
+    left to the garbage collector). Its text is in the cause.
+    """
+    from ._process_worker import _dumps, format_remote
+
+    try:
+        return _dumps((work_id, fn, args, kwargs)), None
+    except Exception as exc:  # noqa: BLE001 - reported through the future
+        exc.__cause__ = _RemoteTraceback(format_remote(exc))
+        return None, exc.with_traceback(None)
 
 
 def _chunks(iterables: tuple[Iterable[Any], ...], size: int) -> Iterator[tuple[Any, ...]]:
