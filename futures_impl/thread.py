@@ -103,14 +103,18 @@ class _IdleTokens:
 
     release() adds a token; acquire(timeout=0) takes one if any. Both are single C-level
     deque operations, atomic under the GIL, so no Python-level lock is taken per task.
+    release is a C-level callable (a partial of deque.append), so a worker can hold it and
+    mark itself idle without a Python frame and without a reference to the pool.
     """
 
-    __slots__ = ("_tokens",)
+    __slots__ = ("_tokens", "release")
 
     def __init__(self) -> None:
         from collections import deque
+        from functools import partial
 
         self._tokens: Any = deque()
+        self.release: Callable[[], None] = partial(self._tokens.append, None)
 
     def acquire(self, blocking: bool = False, timeout: float | None = 0) -> bool:
         if blocking and timeout != 0:
@@ -123,9 +127,6 @@ class _IdleTokens:
             except IndexError:  # another submitter took the last one meanwhile
                 pass
         return False
-
-    def release(self) -> None:
-        self._tokens.append(None)
 
 
 def _default_max_workers() -> int:
@@ -165,6 +166,7 @@ def _run_initializer(
 def _worker(
     executor_ref: weakref.ref[ThreadPoolExecutor],
     work_queue: queue.SimpleQueue[_WorkItem | None],
+    mark_idle: Callable[[], None],
     initializer: Callable[..., object] | None,
     initargs: tuple[Any, ...],
 ) -> None:
@@ -183,10 +185,7 @@ def _worker(
             # Drop the item (and so its future) before blocking again, so that results
             # the caller has let go of can be collected.
             del item
-            pool = executor_ref()
-            if pool is not None:
-                pool._idle_semaphore.release()
-                del pool
+            mark_idle()
     except BaseException:
         _base._get_logger().critical("Exception in worker", exc_info=True)
 
@@ -260,6 +259,7 @@ class ThreadPoolExecutor(_base.Executor):
             args=(
                 weakref.ref(self, wake_workers_when_collected),
                 work_queue,
+                self._idle_semaphore.release,
                 self._initializer,
                 self._initargs,
             ),
