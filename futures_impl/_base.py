@@ -76,6 +76,7 @@ _STATE_TO_DESCRIPTION_MAP = {
 }
 # States in which wait() and as_completed() count a future as settled.
 _SETTLED = frozenset((CANCELLED_AND_NOTIFIED, FINISHED))
+_new_lock = _thread.allocate_lock
 _CANCEL_STATES = frozenset((CANCELLED, CANCELLED_AND_NOTIFIED))
 _RETURN_CONDITIONS = (FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED)
 
@@ -135,7 +136,7 @@ class Future(_GenericBase[_T]):
     )
 
     def __init__(self) -> None:
-        self._lock = _thread.allocate_lock()
+        self._lock = _new_lock()
         self._state = PENDING
         self._result: Any = None
         self._exception: BaseException | None = None
@@ -245,7 +246,8 @@ class Future(_GenericBase[_T]):
     # -- callbacks ----------------------------------------------------------------------
     def add_done_callback(self, fn: Callable[[Future[_T]], object]) -> None:
         """Call fn(future) once the future is done (at once if it already is)."""
-        self._lock.acquire()
+        lock = self._lock
+        lock.acquire()
         try:
             if self._state not in _DONE_STATES:
                 if self._done_callbacks is None:
@@ -254,7 +256,7 @@ class Future(_GenericBase[_T]):
                     self._done_callbacks.append(fn)
                 return
         finally:
-            self._lock.release()
+            lock.release()
         _run_callbacks((fn,), self)
 
     # -- transitions --------------------------------------------------------------------
@@ -293,7 +295,8 @@ class Future(_GenericBase[_T]):
         raise RuntimeError("Future in unexpected state")
 
     def _settle(self, result: Any, exception: BaseException | None) -> None:
-        self._lock.acquire()
+        lock = self._lock
+        lock.acquire()
         try:
             if self._state not in _SETTABLE:
                 raise InvalidStateError(f"{self._state}: {self!r}")
@@ -307,9 +310,13 @@ class Future(_GenericBase[_T]):
                 self._wake()
             callbacks, self._done_callbacks = self._done_callbacks, None
         finally:
-            self._lock.release()
+            lock.release()
         if callbacks:
-            _run_callbacks(callbacks, self)
+            for fn in callbacks:  # _run_callbacks, inlined: this is the hot path
+                try:
+                    fn(self)
+                except Exception:
+                    _get_logger().exception("exception calling callback for %r", self)
 
     def set_result(self, result: _T) -> None:
         """For executors: the call returned `result`."""
