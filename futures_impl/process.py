@@ -384,7 +384,10 @@ class ProcessPoolExecutor(_base.Executor):
                 pool.backlog.clear()
             started = pool.started
         for future in cancelled:
-            future.cancel()
+            # Settle it fully (it left `pending`: no one else will), so that wait() and
+            # as_completed() on it return instead of hanging (the stdlib's cpython#136655).
+            if future.cancel():
+                future.set_running_or_notify_cancel()
         wakeup = self._executor_manager_thread_wakeup
         if not started:
             wakeup.close()
