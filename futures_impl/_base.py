@@ -312,11 +312,7 @@ class Future(_GenericBase[_T]):
         finally:
             lock.release()
         if callbacks:
-            for fn in callbacks:  # _run_callbacks, inlined: this is the hot path
-                try:
-                    fn(self)
-                except Exception:
-                    _get_logger().exception("exception calling callback for %r", self)
+            _run_callbacks(callbacks, self)
 
     def set_result(self, result: _T) -> None:
         """For executors: the call returned `result`."""
