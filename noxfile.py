@@ -59,8 +59,8 @@ def find_python(version: str) -> str:
 def tests(session: nox.Session) -> None:
     """pytest -n auto, every test bounded by a timeout."""
     session.install("-e", ".[test]")
-    version = session.run("python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])",
-                          silent=True).strip()
+    version = (session.run("python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])",
+                           silent=True) or "").strip()  # None under --install-only
     if version == TQDM_VERSION:
         session.install("tqdm")
     else:
