@@ -35,17 +35,32 @@ BrokenProcessPool whose `__cause__` names the pid and exit code. Abandoned execu
 shutdown(wait=False) and interpreter exit all let pending work finish and then stop
 the workers; workers whose parent dies see end-of-file on their call pipe and exit.
 
-`multiprocessing` is imported only when an executor is created, so this module
-imports in interpreters without `_multiprocessing`; creating an executor there raises
+Importing this module loads what the stdlib's process module loads (multiprocessing,
+its connection and queues modules...), each where it can: the module still imports in
+interpreters without `_multiprocessing`; creating an executor there raises
 NotImplementedError (see _check_system_limits()).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging  # noqa: F401  (footprint: the stdlib's process module loads it, via _base)
 import os
 import sys
 import threading
+
+# The stdlib's process module imports these at import time and code relies on them
+# being loaded (multiprocessing.connection.wait after a plain `import multiprocessing`).
+# Each may be missing in a trimmed interpreter without _multiprocessing: then this
+# module still imports, and creating an executor says what is missing.
+try:
+    import multiprocessing.connection
+except ImportError:  # pragma: no cover - interpreters without _multiprocessing
+    pass
+try:
+    import multiprocessing.queues  # noqa: F401
+except ImportError:  # pragma: no cover - interpreters without _multiprocessing
+    pass
 
 from . import _base
 from ._process_wakeup import _ThreadWakeup as _ThreadWakeup  # re-exported: tests patch it here

@@ -20,6 +20,7 @@ non-daemon worker blocked on its queue would hang the interpreter's exit.
 from __future__ import annotations
 
 import itertools
+import logging  # noqa: F401  (footprint: the stdlib's thread module loads it, via _base)
 import os
 import queue
 import threading
