@@ -7,6 +7,10 @@ Importing the package is cheap and has no side effects: only ``_base`` (the Futu
 module ``__getattr__`` below (PEP 562), so ``multiprocessing``, ``logging`` and the
 thread machinery are imported only by programs that use them. That matters in embedded
 interpreters whose trimmed stdlib may lack ``multiprocessing`` altogether.
+
+``futures_impl.install()`` goes further: ``concurrent.futures`` itself then resolves to
+this package for the whole process, asyncio included (``uninstall()`` undoes it; see
+``_install`` and docs/install.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ if TYPE_CHECKING:
 
     from . import aio as aio
     from . import parallel as parallel
+    from ._install import install as install
+    from ._install import installed as installed
+    from ._install import uninstall as uninstall
     from .process import ProcessPoolExecutor
     from .thread import ThreadPoolExecutor
 
@@ -56,6 +63,10 @@ __all__ = [
 _LAZY = {
     "ThreadPoolExecutor": "thread",
     "ProcessPoolExecutor": "process",
+    # The drop-in switch (docs/install.md); not in __all__, as the stdlib has no such names.
+    "install": "_install",
+    "uninstall": "_install",
+    "installed": "_install",
 }
 # Submodules reachable as attributes (futures_impl.aio) without an explicit import.
 _LAZY_SUBMODULES = ("thread", "process", "aio", "parallel")
@@ -76,4 +87,4 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     public = {name for name in globals() if not name.startswith("_")}
     public -= {"TYPE_CHECKING", "annotations"}
-    return sorted(public | set(__all__) | set(_LAZY_SUBMODULES) | {"__version__"})
+    return sorted(public | set(__all__) | set(_LAZY) | set(_LAZY_SUBMODULES) | {"__version__"})
