@@ -26,8 +26,14 @@ How (``install()``; ``uninstall()`` undoes each step it recorded):
 * spawn and forkserver children: ``multiprocessing.spawn.get_preparation_data`` (what the
   parent sends a child before the process object) gets one more entry whose unpickling
   runs ``install()`` in the child, before the child imports its main module or unpickles
-  its target. Patched when ``multiprocessing.spawn`` is imported, not before. Fork
-  children inherit the installed state.
+  its target. Fork children inherit the installed state.
+* Stdlib futures made before install() (a stdlib pool created earlier, a loop's default
+  executor): asyncio's ``wrap_future`` would now refuse them, so it is wrapped to route
+  those alone to ``futures_impl.aio``'s ``wrap_future`` (only if the stdlib's module was
+  loaded before install(); otherwise no such future can exist).
+
+The last two patch their module when it is imported (or at install(), if it already
+is), so installing imports neither multiprocessing nor asyncio.
 
 Start-up (the ``.pth`` route): ``python -m futures_impl --install-pth`` writes
 ``futures_impl_install.pth`` into site-packages; each interpreter started from there
@@ -57,7 +63,6 @@ __all__ = ["install", "uninstall", "installed", "startup", "ENV_VAR"]
 ENV_VAR = "FUTURES_IMPL_INSTALL"
 PACKAGE = "futures_impl"
 ALIAS = "concurrent.futures"
-_SPAWN = "multiprocessing.spawn"
 _PREP_KEY = "futures_impl_install"
 
 _lock = threading.RLock()
@@ -71,7 +76,8 @@ class _State:
         self.modules: dict[str, object] = {}  # sys.modules name -> previous value or _MISSING
         self.package_attr: object = _MISSING  # concurrent.futures before install
         self.globals: list[tuple[dict[str, Any], str, object, object]] = []  # ns, name, old, new
-        self.spawn_original: Callable[..., Any] | None = None
+        self.patched: list[tuple[types.ModuleType, str, object, object]] = []  # module, attr..
+        self.std_future: type | None = None  # the stdlib's Future, if it was imported
         self.finder: _Finder | None = None
 
 
@@ -126,10 +132,11 @@ class _Finder:
         if _is_alias(fullname):
             loader = _AliasLoader(_target(fullname))
             return ModuleSpec(fullname, loader, is_package=fullname == ALIAS)  # type: ignore[arg-type]
-        if fullname == _SPAWN:
+        patch = _POST_IMPORT.get(fullname)
+        if patch is not None:
             spec = PathFinder.find_spec(fullname, path)
             if spec is not None and spec.loader is not None:
-                spec.loader = _PatchAfterLoad(spec.loader, _patch_spawn)  # type: ignore[assignment]
+                spec.loader = _PatchAfterLoad(spec.loader, patch)  # type: ignore[assignment]
             return spec
         return None
 
@@ -155,10 +162,16 @@ class _InstallInChild:
         return exec, (_CHILD_CODE.format(root=root),)
 
 
+def _set(state: _State, module: types.ModuleType, name: str, new: object) -> None:
+    """Set module.name, recorded for uninstall() (caller holds _lock)."""
+    state.patched.append((module, name, getattr(module, name), new))
+    setattr(module, name, new)
+
+
 def _patch_spawn(spawn: types.ModuleType) -> None:
     with _lock:
         state = _state
-        if state is None or state.spawn_original is not None:
+        if state is None or any(m is spawn for m, _, _, _ in state.patched):
             return
         original = spawn.get_preparation_data
 
@@ -169,8 +182,51 @@ def _patch_spawn(spawn: types.ModuleType) -> None:
             return data
 
         get_preparation_data.__wrapped__ = original  # type: ignore[attr-defined]
-        spawn.get_preparation_data = get_preparation_data  # type: ignore[attr-defined]
-        state.spawn_original = original
+        _set(state, spawn, "get_preparation_data", get_preparation_data)
+
+
+# ------------------------------------------------------- asyncio and stdlib futures made before
+
+
+def _patch_asyncio_futures(module: types.ModuleType) -> None:
+    """asyncio's wrap_future (so run_in_executor) accepts a stdlib future made before install().
+
+    Once installed, asyncio asserts ``isinstance(future, futures_impl.Future)``, which a
+    stdlib future (from a stdlib pool created before install(), such as a loop's default
+    executor) fails. Those alone are routed to futures_impl.aio's wrap_future, which
+    chains any Future the same way (results, exceptions, cancellation both ways).
+    """
+    with _lock:
+        state = _state
+        std_future = state.std_future if state is not None else None
+        if state is None or std_future is None:
+            return  # no stdlib Future class was ever loaded: none can exist
+        if any(m is module for m, _, _, _ in state.patched):
+            return
+        original = module.wrap_future
+
+        def wrap_future(future: Any, *, loop: Any = None) -> Any:
+            if isinstance(future, std_future) and _state is not None:
+                from ._aio_interop import wrap_future as wrap_any
+
+                if loop is None:
+                    loop = module.events.get_event_loop()
+                return wrap_any(future, loop)
+            return original(future, loop=loop)
+
+        wrap_future.__wrapped__ = original  # type: ignore[attr-defined]
+        wrap_future.__doc__ = original.__doc__
+        _set(state, module, "wrap_future", wrap_future)
+        package = sys.modules.get("asyncio")
+        if package is not None and getattr(package, "wrap_future", None) is original:
+            _set(state, package, "wrap_future", wrap_future)
+
+
+# Modules patched right after they load (or at install(), if already loaded).
+_POST_IMPORT: dict[str, Callable[[types.ModuleType], None]] = {
+    "multiprocessing.spawn": _patch_spawn,
+    "asyncio.futures": _patch_asyncio_futures,
+}
 
 
 # ---------------------------------------------------------------------------- install
@@ -225,12 +281,16 @@ def install() -> None:
         concurrent.futures = futures_impl
         if swap:
             _rebind_module_references(state, swap)
+        std_base = previous.get(ALIAS + "._base")
+        if isinstance(getattr(std_base, "Future", None), type):
+            state.std_future = std_base.Future  # type: ignore[union-attr]
         state.finder = _Finder()
         sys.meta_path.insert(0, state.finder)
         _state = state
-        spawn = sys.modules.get(_SPAWN)
-        if isinstance(spawn, types.ModuleType):
-            _patch_spawn(spawn)
+        for name, patch in _POST_IMPORT.items():
+            module = sys.modules.get(name)
+            if isinstance(module, types.ModuleType):
+                patch(module)
 
 
 def uninstall() -> None:
@@ -247,9 +307,12 @@ def uninstall() -> None:
         _state = None
         if state.finder is not None and state.finder in sys.meta_path:
             sys.meta_path.remove(state.finder)
-        spawn = sys.modules.get(_SPAWN)
-        if state.spawn_original is not None and spawn is not None:
-            spawn.get_preparation_data = state.spawn_original  # type: ignore[attr-defined]
+        for module, attr, old_value, new_value in reversed(state.patched):
+            # the package too: asyncio re-exports wrap_future (`from .futures import *`)
+            parent = sys.modules.get(module.__name__.rpartition(".")[0])
+            for owner in (module, parent):
+                if owner is not None and getattr(owner, attr, None) is new_value:
+                    setattr(owner, attr, old_value)
         for namespace, key, old, new in reversed(state.globals):
             if namespace.get(key) is new:
                 namespace[key] = old

@@ -260,6 +260,54 @@ def test_asyncio_with_a_futures_impl_pool(asyncio_first: bool) -> None:
     assert ours[1:-1] == std[1:-1]
 
 
+@pytest.mark.parametrize("asyncio_first", [False, True], ids=["install-first", "asyncio-first"])
+def test_asyncio_with_stdlib_futures_made_before_install(asyncio_first: bool) -> None:
+    """A loop's default executor (or any stdlib pool) created before install() still works
+    with run_in_executor / wrap_future afterwards, cancellation included."""
+    out = run(f"""
+        import concurrent.futures, threading
+        if {asyncio_first!r}:
+            import asyncio
+        std_pool = concurrent.futures.ThreadPoolExecutor(1)
+        std_future_class = concurrent.futures.Future
+        import futures_impl
+        if {asyncio_first!r}:
+            loop = asyncio.new_event_loop()
+            loop.run_until_complete(loop.run_in_executor(None, int))  # default: a stdlib pool
+            futures_impl.install()
+        else:
+            futures_impl.install()
+            import asyncio
+            loop = asyncio.new_event_loop()
+        async def main():
+            print(await loop.run_in_executor(std_pool, pow, 2, 5))
+            print(await asyncio.wrap_future(std_pool.submit(pow, 3, 2)))
+            print(await loop.run_in_executor(None, pow, 5, 2))
+            gate = threading.Event()
+            busy = std_pool.submit(gate.wait, 30)
+            queued = std_pool.submit(int)
+            assert isinstance(queued, std_future_class)
+            wrapped = asyncio.wrap_future(queued)
+            wrapped.cancel()
+            try:
+                await wrapped
+            except asyncio.CancelledError:
+                await asyncio.sleep(0)
+                print("cancelled", queued.cancelled())
+            gate.set()
+            await asyncio.wrap_future(busy)
+        loop.run_until_complete(main())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        std_pool.shutdown()
+        futures_impl.uninstall()
+        assert asyncio.wrap_future is asyncio.futures.wrap_future
+        assert not hasattr(asyncio.wrap_future, "__wrapped__")
+        print("ok")
+    """)
+    assert out.split() == ["32", "9", "25", "cancelled", "True", "ok"]
+
+
 def test_asyncio_refuses_the_pool_without_install() -> None:
     """The reason install() exists (this scenario fails without it)."""
     out = run("""
