@@ -47,9 +47,9 @@ the import system reads the finder's fields under its own per-module locks.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
-import threading
 import types
 from importlib import import_module
 from importlib.machinery import ModuleSpec, PathFinder
@@ -65,7 +65,7 @@ PACKAGE = "futures_impl"
 ALIAS = "concurrent.futures"
 _PREP_KEY = "futures_impl_install"
 
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _MISSING = object()
 
 
