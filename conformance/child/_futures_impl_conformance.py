@@ -16,11 +16,14 @@ does nothing unless one of these variables is set:
   (and only from there), and ``concurrent.futures`` and every
   ``concurrent.futures.X`` resolve to the very module objects
   ``futures_impl`` and ``futures_impl.X`` (so ``mock.patch`` on either name
-  patches the same object).  A meta-path finder placed first answers for those
-  names; its loader imports the real module and puts it into ``sys.modules``
-  in place of the placeholder, which the import system explicitly supports, so
-  the real module's ``__spec__``/``__name__`` stay untouched.  There is no
-  fallback: a missing ``futures_impl.X`` is an ImportError, never the stdlib.
+  patches the same object), with no fallback: a missing ``futures_impl.X`` is
+  an ImportError, never the stdlib.  The package's public drop-in switch,
+  ``futures_impl.install()`` (docs/install.md), does it, so the suites test
+  the supported feature.  A stand-in package without ``futures_impl._install``
+  (the runner's self-check stubs) gets this module's own minimal alias
+  instead: a meta-path finder placed first answers for those names; its loader
+  imports the real module and puts it into ``sys.modules`` in place of the
+  placeholder, which the import system explicitly supports.
 * ``FUTURES_IMPL_CONFORMANCE_SUITE=PATH``: ``test.test_concurrent_futures`` is
   loaded from PATH (a .py file or a package directory), so a suite taken from
   another installation (Debian's 3.11 suite on pyenv 3.11/3.12) is importable
@@ -50,7 +53,9 @@ SUITE_MODULE = "test.test_concurrent_futures"
 # Written only by this module, at import time and from the import system
 # (which holds the per-module import lock while a loader runs).
 ALIASED: list[str] = []  # the concurrent.futures[.X] names answered so far
-STATE: dict[str, object] = {"active": False, "root": None, "suite": None, "aliased": ALIASED}
+STATE: dict[str, object] = {
+    "active": False, "root": None, "suite": None, "aliased": ALIASED, "via": None,
+}
 
 
 class _AliasLoader:
@@ -74,6 +79,7 @@ class _Finder:
     def __init__(self, root: str | None, suite: str | None) -> None:
         self.root = root
         self.suite = suite
+        self.alias = False  # answer for concurrent.futures[.X] (when install() is missing)
 
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
@@ -87,7 +93,7 @@ class _Finder:
                         name=fullname,
                     )
                 return spec
-            if fullname == ALIAS or fullname.startswith(ALIAS + "."):
+            if self.alias and (fullname == ALIAS or fullname.startswith(ALIAS + ".")):
                 target_name = PACKAGE + fullname[len(ALIAS):]
                 is_pkg = fullname == ALIAS
                 loader = _AliasLoader(target_name)
@@ -113,10 +119,20 @@ def _install() -> None:
     if suite is not None:
         suite = os.path.abspath(suite)
     STATE.update(active=root is not None, root=root, suite=suite)
-    for name in [n for n in sys.modules if n == ALIAS or n.startswith(ALIAS + ".")]:
-        if root is not None:
+    finder = _Finder(root, suite)
+    sys.meta_path.insert(0, finder)
+    if root is None:
+        return
+    try:
+        public = import_module(PACKAGE + "._install")
+        public.install()
+    except Exception:  # a stand-in package without it, or one that fails to import
+        for name in [n for n in sys.modules if n == ALIAS or n.startswith(ALIAS + ".")]:
             del sys.modules[name]  # nothing imports it this early, but be sure
-    sys.meta_path.insert(0, _Finder(root, suite))
+        finder.alias = True
+        STATE.update(via="alias")
+    else:
+        STATE.update(via="install()")
 
 
 _install()
