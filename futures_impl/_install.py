@@ -124,7 +124,7 @@ class _PatchAfterLoad:
 
 
 class _Finder:
-    """First on ``sys.meta_path`` while installed: the aliases, and multiprocessing.spawn."""
+    """First on ``sys.meta_path`` while installed: the aliases, and the modules to patch."""
 
     def find_spec(
         self, fullname: str, path: Any = None, target: Any = None
@@ -133,11 +133,23 @@ class _Finder:
             loader = _AliasLoader(_target(fullname))
             return ModuleSpec(fullname, loader, is_package=fullname == ALIAS)  # type: ignore[arg-type]
         patch = _POST_IMPORT.get(fullname)
-        if patch is not None:
-            spec = PathFinder.find_spec(fullname, path)
-            if spec is not None and spec.loader is not None:
-                spec.loader = _PatchAfterLoad(spec.loader, patch)  # type: ignore[assignment]
-            return spec
+        if patch is None:
+            return None
+        spec = self._find_with_the_others(fullname, path, target)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchAfterLoad(spec.loader, patch)  # type: ignore[assignment]
+        return spec
+
+    def _find_with_the_others(self, fullname: str, path: Any, target: Any) -> ModuleSpec | None:
+        """The spec the finders after this one would give (the import system's own search)."""
+        finders = list(sys.meta_path)
+        after = finders[finders.index(self) + 1:] if self in finders else [PathFinder]
+        for finder in after:
+            find_spec = getattr(finder, "find_spec", None)
+            if find_spec is not None:
+                spec: ModuleSpec | None = find_spec(fullname, path, target)
+                if spec is not None:
+                    return spec
         return None
 
 
