@@ -228,3 +228,19 @@ def test_base_logger_is_created_on_first_access() -> None:
         print(base.DoneAndNotDoneFutures._fields, issubclass(base.CancelledError, base.Error))
     """)
     assert out.splitlines() == ["[]", "True True", "('done', 'not_done') True"]
+
+
+def test_install_functions_are_lazy_and_not_exported() -> None:
+    """install/uninstall/installed load only `_install` (not the executors, not threading)."""
+    out = run("""
+        import futures_impl
+        names = dir(futures_impl)
+        print(all(n in names for n in ("install", "uninstall", "installed")))
+        print(any(n in futures_impl.__all__ for n in ("install", "uninstall", "installed")))
+        installed = futures_impl.installed
+        print(installed(), loaded(LAZY + ("threading", "asyncio")))
+        from futures_impl import install, uninstall
+        import futures_impl._install as impl
+        print(install is impl.install, uninstall is impl.uninstall)
+    """)
+    assert out.splitlines() == ["True", "False", "False []", "True True"]
