@@ -709,7 +709,12 @@ def _ordered_results(
                 executor = executor_ref()
                 args = next(more_arguments, None) if executor is not None else None
                 if args is not None and executor is not None:
-                    queued.insert(0, executor.submit(fn, *args))
+                    try:
+                        queued.insert(0, executor.submit(fn, *args))
+                    except BrokenExecutor:
+                        raise
+                    except RuntimeError:  # shut down: yield what was submitted, then stop
+                        more_arguments = None  # (3.14's behaviour, cpython#146392)
                 del executor
             yield _result_then_forget(queued.pop(), deadline)
     finally:
