@@ -18,12 +18,12 @@ import select
 import time
 import traceback
 
-from ._process_pool import FAST, _Pool, _settle, _Worker, decode_result
+from ._process_pool import FAST, RESULT_UNREADABLE, _Pool, _settle, _Worker, decode_result
 from ._process_worker import FATAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
+    from typing import Any, Callable
 
 _RESULT, _EXIT = 0, 1
 _GRACE = 2.0  # seconds a terminated worker gets before it is killed
@@ -97,29 +97,40 @@ class _Manager:
         return True
 
     def settle_results(self, w: _Worker, messages: list[bytes]) -> None:
+        """Book and settle a batch of results; one that cannot be decoded fails alone."""
+        from .process import BrokenProcessPool, _RemoteTraceback
+
         pool = self.pool
-        decoded = []
+        decoded: list[tuple[int | None, bool, Any]] = []
+        fatal = None
         for data in messages:
             try:
                 work_id, ok, payload = decode_result(data)
             except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
-                pool.break_pool(_local_traceback(exc))
-                return
-            if work_id == FATAL:
-                pool.break_pool(payload[1])
-                return
+                # Frames are length-delimited, so the stream is intact: only this call's
+                # future fails (its id is the oldest unanswered call of `w`).
+                error = BrokenProcessPool(RESULT_UNREADABLE)
+                decoded.append((None, False, (error, _local_traceback(exc))))
+                continue
+            if work_id == FATAL:  # the worker could not read a call and is exiting
+                fatal = payload[1]
+                break
             decoded.append((work_id, ok, payload))
         del messages
         now = time.monotonic()
+        futures = []
         with pool.lock:
-            if w.queued and w.last_done:
-                # It was busy since its previous result: the gap is the calls' duration.
-                w.fast = (now - w.last_done) / len(decoded) < FAST
-            w.last_done = now
-            futures = [pool.take_result_locked(w, work_id) for work_id, _, _ in decoded]
-            pool.fill_locked()
-        from .process import _RemoteTraceback
-
+            if decoded:
+                if w.queued and w.last_done:
+                    # Busy since its previous result: the gap is the calls' duration.
+                    w.fast = (now - w.last_done) / len(decoded) < FAST
+                w.last_done = now
+            for answered, _, _ in decoded:
+                if answered is None:  # calls are answered in the order they were sent
+                    answered = w.queued[0][0] if w.queued else FATAL
+                futures.append(pool.take_result_locked(w, answered))
+            if fatal is None:
+                pool.fill_locked()
         for future, (_, ok, payload) in zip(futures, decoded):
             if ok:
                 _settle(future, payload, None)
@@ -127,6 +138,8 @@ class _Manager:
                 error, text = payload
                 error.__cause__ = _RemoteTraceback(text)
                 _settle(future, None, error)
+        if fatal is not None:
+            pool.break_pool(fatal)
 
     # -- exits ---------------------------------------------------------------------
 
@@ -190,8 +203,10 @@ class _Manager:
         while True:
             self.watch_new_workers()
             if pool.break_later is not None:
-                cause, pool.break_later = pool.break_later, None
-                pool.break_pool(cause)
+                with pool.lock:
+                    later, pool.break_later = pool.break_later, None
+                if later is not None:
+                    pool.break_pool(*later)
             if self.finished():
                 return
             timeout = None if not pool.broken else 250

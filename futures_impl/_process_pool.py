@@ -5,12 +5,22 @@ thread (results, exits, shutdown) and the writer thread (large call frames). It 
 references the executor, so an abandoned executor can be garbage collected; the
 manager notices through a weakref callback and winds the pool down.
 
-Dispatch rule (the cure for cpython#115634/#111498): a call goes to a worker whose pipe
-is known to have room, preferring idle workers; otherwise it waits in `backlog`. Every
-event that can free capacity (a result, a worker exit, a finished large write, a spawn)
-runs `_fill_locked()`, which also starts replacement workers while work is waiting and
-fewer than `max_workers` non-retiring workers exist. A worker's remaining task budget is
-known exactly here, so a retiring worker is never handed work it will not run.
+Dispatch rule (the cure for cpython#115634/#111498): a call goes to an idle worker, else
+to a busy worker whose pipe has room while the pool holds fewer than `window` calls
+beyond the running ones (the stdlib's max_workers + EXTRA_QUEUED_CALLS, so cancel() stops
+as much work as it does there); otherwise it waits in `backlog`, PENDING and cancellable.
+Every event that can free capacity (a result, a worker exit, a finished large write, a
+spawn) runs `_fill_locked()`, which also starts workers while work is waiting and fewer
+than `max_workers` unretired workers exist. A worker counts until it has answered its
+last call, so no more than `max_workers` calls ever run at once. Its remaining task
+budget is known exactly here, so a retiring worker is never handed work it will not run.
+When no worker is left and none can be started (the start failed, or the pool is being
+forcefully shut down), the waiting calls fail with BrokenProcessPool instead of waiting.
+
+Lock-free reads that rely on the GIL (each a single attribute load of a value written
+whole; a stale value only delays an action that is re-checked under `lock`):
+`break_later` read by the writer thread to decide on a wake-up; `broken`, `finished`,
+`started` and `owner_gone` read as flags by the facade and the manager's loop.
 """
 
 from __future__ import annotations
@@ -34,12 +44,19 @@ if TYPE_CHECKING:
 PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy...
 PREFETCH_FAST = 8  # ...or when its calls are known to be short (< FAST seconds)
 FAST = 0.002
+EXTRA_QUEUED_CALLS = 1  # the pool commits at most max_workers + this beyond running calls
 # The BrokenProcessPool texts are observable behaviour (reference notes, section 3.5).
 _ABRUPTLY = "terminated abruptly"
 POOL_BROKEN = f"A child process {_ABRUPTLY}, the process pool is not usable anymore"
 FUTURE_BROKEN = (
     f"A process in the process pool was {_ABRUPTLY} while the future was running or pending."
 )
+_NOT_STARTED = "could not be started"
+POOL_NOT_STARTED = f"A worker process {_NOT_STARTED}, the process pool is not usable anymore"
+FUTURE_NOT_STARTED = f"A worker process {_NOT_STARTED} to run the future."
+POOL_FORCED = "The process pool was forcefully shut down (terminate_workers()/kill_workers())"
+FUTURE_FORCED = "The process pool was forcefully shut down before the future could run."
+RESULT_UNREADABLE = "The result of the call could not be unpickled in the parent process."
 
 
 def _pipe_room(fd: int) -> int:
@@ -88,6 +105,7 @@ class _Pool:
         self.lock = threading.RLock()
         self.ctx = ctx
         self.max_workers = max_workers
+        self.window = max_workers + EXTRA_QUEUED_CALLS  # committed calls beyond running ones
         self.initializer = initializer
         self.initargs = initargs
         self.max_tasks = max_tasks
@@ -106,12 +124,16 @@ class _Pool:
         self.owner_gone = False  # the executor was garbage collected (written by GC)
         self.started = False  # manager and writer threads started
         self.finished = False  # the manager thread has ended (written by it, once)
-        self.break_later: str | None = None  # a break decided under the lock, done outside
+        # A break decided under the lock, done by the manager: (cause, pool and
+        # future messages).
+        self.break_later: tuple[str | None, str, str] | None = None
+        self.start_error: str | None = None  # traceback text of the last failed start
 
     # -- spawning ------------------------------------------------------------------
 
     def active_count(self) -> int:
-        return sum(1 for w in self.workers if w.budget != 0 and not w.stopping)
+        """Workers that run or may run calls: a retiring one counts until its last answer."""
+        return sum(1 for w in self.workers if not w.retired and not w.stopping)
 
     def spawn_locked(self) -> _Worker:
         call_r, call_w = (Connection(fd, writable=False) if i == 0 else
@@ -124,12 +146,13 @@ class _Pool:
             close_fds = [call_w.fileno(), res_r.fileno(), *(fds() if fds else ())]
             for w in self.workers:
                 close_fds += (w.calls.fileno(), w.results.fileno())
-        process = self.ctx.Process(  # type: ignore[attr-defined]
-            target=worker_main,
-            args=(call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds),
-        )
+        from . import process as facade  # looked up per spawn: tests patch _spawn_worker
+
         try:
-            process.start()
+            process = facade._spawn_worker(
+                self.ctx, worker_main,
+                (call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds),
+            )
         except BaseException:
             for conn in (call_r, call_w, res_r, res_w):
                 conn.close()
@@ -145,18 +168,22 @@ class _Pool:
     # -- dispatch ------------------------------------------------------------------
 
     def pick_locked(self, size: int) -> _Worker | None:
-        """An idle worker, else the least loaded one whose pipe has room, else None."""
+        """An idle worker, else the least loaded one with room while the window allows."""
         best = None
+        committed = 0  # calls sent beyond each worker's first (running) one
         for w in self.workers:
+            queued = len(w.queued)
+            if queued:
+                committed += queued - 1
             if w.budget == 0 or w.stopping or w.writing:
                 continue
-            if not w.queued:
+            if not queued:
                 return w
             depth = PREFETCH_FAST if w.fast else PREFETCH
-            if (len(w.queued) < depth and w.nbytes + size + 16 <= w.room
-                    and (best is None or len(w.queued) < len(best.queued))):
+            if (queued < depth and w.nbytes + size + 16 <= w.room
+                    and (best is None or queued < len(best.queued))):
                 best = w
-        return best
+        return best if committed < self.window else None
 
     def send_locked(self, worker: _Worker, work_id: int, frame: bytes | memoryview,
                     batch: list[_Worker] | None = None) -> None:
@@ -203,15 +230,25 @@ class _Pool:
                 try:
                     worker = self.spawn_locked()
                 except Exception as exc:  # noqa: BLE001 - reported through the pool
-                    if self.active_count() == 0:
-                        self.break_later = format_remote(exc)
+                    self.start_error = format_remote(exc)
             if worker is None:
+                if self.active_count() == 0:
+                    self._strand_locked()
                 return
             if not future.set_running_or_notify_cancel():
                 self._drop_head_locked()
                 continue
             backlog.popleft()
             self.send_locked(worker, work_id, frame, batch)
+
+    def _strand_locked(self) -> None:
+        """No worker is left to run the backlog and none can start: fail it, don't wait."""
+        if self.broken or self.break_later is not None:
+            return
+        if self.forced:
+            self.break_later = (None, POOL_FORCED, FUTURE_FORCED)
+        elif self.start_error is not None:
+            self.break_later = (self.start_error, POOL_NOT_STARTED, FUTURE_NOT_STARTED)
 
     def _drop_head_locked(self) -> None:
         work_id, _ = self.backlog.popleft()
@@ -258,7 +295,8 @@ class _Pool:
                 self.idle_tokens = min(self.idle_tokens + 1, len(self.workers))
         return future
 
-    def break_pool(self, cause: str | None, message: str = POOL_BROKEN) -> None:
+    def break_pool(self, cause: str | None, message: str = POOL_BROKEN,
+                   future_message: str = FUTURE_BROKEN) -> None:
         """Fail every unsettled future with its own BrokenProcessPool; stop all workers."""
         from .process import BrokenProcessPool, _RemoteTraceback
 
@@ -274,7 +312,7 @@ class _Pool:
                 w.nbytes = 0
             processes = [w.process for w in self.workers]
         for future in futures:
-            error = BrokenProcessPool(FUTURE_BROKEN)
+            error = BrokenProcessPool(future_message)
             if cause is not None:
                 error.__cause__ = _RemoteTraceback(cause)
             _settle(future, None, error)

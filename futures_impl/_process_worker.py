@@ -39,16 +39,26 @@ def format_remote(exc: BaseException) -> str:
 
 
 def failure_frame(work_id: int, exc: BaseException) -> bytes | memoryview:
-    """Pickle a failed call; fall back to a plain RuntimeError if `exc` will not pickle."""
+    """Pickle a failed call. If `exc` will not pickle, report the pickling error instead
+    (as the stdlib does: its type and message), with both tracebacks in the text; if that
+    will not pickle either, a plain RuntimeError."""
     text = format_remote(exc)
-    exc.__traceback__ = None
+    tb, exc.__traceback__ = exc.__traceback__, None
     try:
         return _dumps((work_id, False, (exc, text)))
     except BaseException as pickling_error:  # noqa: BLE001 - any failure must be reported
-        substitute = RuntimeError(
-            f"the exception {type(exc).__name__!s} could not be pickled: {pickling_error!r}"
-        )
-        return _dumps((work_id, False, (substitute, text)))
+        exc.__traceback__ = tb
+        pickling_error.__context__ = exc  # "During handling of the above exception..."
+        text = format_remote(pickling_error)
+        pickling_error.__traceback__ = pickling_error.__context__ = exc.__traceback__ = None
+        try:
+            return _dumps((work_id, False, (pickling_error, text)))
+        except BaseException:  # noqa: BLE001
+            substitute = RuntimeError(
+                f"the exception {type(exc).__name__!s} could not be pickled: "
+                f"{pickling_error!r}"
+            )
+            return _dumps((work_id, False, (substitute, text)))
 
 
 def process_chunk(fn: Callable[..., Any], chunk: Sequence[tuple[Any, ...]]) -> list[Any]:

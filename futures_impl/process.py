@@ -186,6 +186,14 @@ class _ExecutorManagerThread(threading.Thread):
                 _live_pools.pop(self._pool, None)
 
 
+def _spawn_worker(ctx: BaseContext, target: Callable[..., None],
+                  args: tuple[Any, ...]) -> Any:
+    """Start one worker process. A seam: CPython's newest tests patch this name."""
+    process = ctx.Process(target=target, args=args)  # type: ignore[attr-defined]
+    process.start()
+    return process
+
+
 def _default_workers() -> int:
     count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
     if sys.platform == "win32":
@@ -281,6 +289,21 @@ class ProcessPoolExecutor(_base.Executor):
     def _shutdown_thread(self) -> bool:
         return self._pool.shutdown
 
+    @property
+    def _shutdown_lock(self) -> threading.RLock:
+        """The pool's lock (reentrant): the stdlib's tests set flags under it."""
+        return self._pool.lock
+
+    @property
+    def _force_shutting_down(self) -> bool:
+        return self._pool.forced
+
+    @_force_shutting_down.setter
+    def _force_shutting_down(self, value: bool) -> None:
+        # Forced: no worker is started any more; calls left without one fail.
+        with self._pool.lock:
+            self._pool.forced = bool(value)
+
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _base.Future[_T]:
         work_id = next(self._ids)
         frame, error = _encode_call(work_id, fn, args, kwargs)
@@ -337,9 +360,21 @@ class ProcessPoolExecutor(_base.Executor):
         pool = self._pool
         pool.started = True
         spawned = []
+        interrupted: BaseException | None = None
         if self._mp_context.get_start_method(allow_none=False) == "fork":
-            # Fork every worker now, before this pool has threads of its own.
-            spawned = [pool.spawn_locked() for _ in range(self._max_workers)]
+            # Fork every worker now, before this pool has threads of its own. If one
+            # cannot start, go on with those that did (the manager starts more later);
+            # if none did, submit() raises and the pool stays unstarted.
+            for _ in range(self._max_workers):
+                try:
+                    spawned.append(pool.spawn_locked())
+                except BaseException as exc:
+                    if not spawned:
+                        pool.started = False
+                        raise
+                    if not isinstance(exc, Exception):
+                        interrupted = exc  # KeyboardInterrupt: re-raised once consistent
+                    break
         thread = _ExecutorManagerThread(pool)
         try:
             thread.start()
@@ -360,6 +395,8 @@ class ProcessPoolExecutor(_base.Executor):
                 worker.process.terminate()
             pool.wakeup.wakeup()
             raise BrokenProcessPool(pool.broken) from exc
+        if interrupted is not None:
+            raise interrupted
 
     def map(
         self,
@@ -410,8 +447,8 @@ class ProcessPoolExecutor(_base.Executor):
         if not pool.finished:
             wakeup.wakeup()
         thread = self._executor_manager_thread
-        if wait and thread is not None and thread is not threading.current_thread():
-            thread.join()
+        if wait and thread is not None:
+            thread.join()  # from a done-callback (the manager): "cannot join current thread"
             self._call_queue.join_thread()
 
     def _force_shutdown(self, operation: str) -> None:
@@ -431,11 +468,11 @@ class ProcessPoolExecutor(_base.Executor):
 
     def terminate_workers(self) -> None:
         """Stop every worker with SIGTERM (Process.terminate()), then shut down."""
-        self._force_shutdown(_TERMINATE)
+        self._force_shutdown(operation=_TERMINATE)
 
     def kill_workers(self) -> None:
         """Stop every worker with SIGKILL (Process.kill()), then shut down."""
-        self._force_shutdown(_KILL)
+        self._force_shutdown(operation=_KILL)
 
 
 def _encode_call(

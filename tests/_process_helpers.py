@@ -75,3 +75,100 @@ def return_fails_to_unpickle() -> FailsToUnpickle:
 def wait_started() -> bool:
     """Block until the test sets the initializer's event."""
     return bool(_started.wait(60))
+
+
+# -- tests/test_process_drop_in.py --------------------------------------------------------
+
+_gates: Any = None  # (entered, go, running, peak, ran): multiprocessing objects, via initializer
+
+
+def init_gates(entered: Any, go: Any, running: Any, peak: Any, ran: Any) -> None:
+    """Initializer: remember the semaphores and counters gated_call() uses."""
+    global _gates
+    _gates = (entered, go, running, peak, ran)
+
+
+def gated_call(x: int) -> int:
+    """Count this call as running (and the peak), signal `entered`, wait for one `go`."""
+    entered, go, running, peak, ran = _gates
+    with running.get_lock():
+        running.value += 1
+        peak.value = max(peak.value, running.value)
+    with ran.get_lock():
+        ran.value += 1
+    entered.release()
+    try:
+        if not go.acquire(timeout=60):
+            raise TimeoutError("the test never released this call")
+    finally:
+        with running.get_lock():
+            running.value -= 1
+    return x * x
+
+
+class LockedError(Exception):
+    """An exception that cannot be pickled (it holds a lock): TypeError on pickling."""
+
+    def __init__(self, message: str) -> None:
+        import threading
+
+        super().__init__(message)
+        self.lock = threading.Lock()
+
+
+def raise_locked_error() -> None:
+    raise LockedError("holds a lock")
+
+
+# Injected start failures: each Process.start() pops the next plan entry (parent side);
+# True makes it fail like fork()/pipe() under EMFILE. The classes live here so that
+# spawn/forkserver children can unpickle the process object.
+start_plan: list[bool] = []
+
+
+class _StartMayFail:
+    def start(self) -> None:
+        if start_plan and start_plan.pop(0):
+            import errno
+
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+        super().start()  # type: ignore[misc]
+
+
+def failing_context(method: str) -> Any:
+    """A multiprocessing context of `method` whose process starts follow `start_plan`."""
+    return _FAILING_CONTEXTS[method]()
+
+
+from multiprocessing import context as _mpctx  # noqa: E402
+
+
+class FailingForkProcess(_StartMayFail, _mpctx.ForkProcess):  # type: ignore[misc]
+    pass
+
+
+class FailingSpawnProcess(_StartMayFail, _mpctx.SpawnProcess):  # type: ignore[misc]
+    pass
+
+
+class FailingForkServerProcess(_StartMayFail, _mpctx.ForkServerProcess):  # type: ignore[misc]
+    pass
+
+
+class FailingForkContext(_mpctx.ForkContext):
+    Process = FailingForkProcess
+
+
+class FailingSpawnContext(_mpctx.SpawnContext):
+    Process = FailingSpawnProcess
+
+
+class FailingForkServerContext(_mpctx.ForkServerContext):
+    Process = FailingForkServerProcess
+
+
+_FAILING_CONTEXTS: dict[str, Any] = {
+    "fork": FailingForkContext,
+    "spawn": FailingSpawnContext,
+    "forkserver": FailingForkServerContext,
+}
