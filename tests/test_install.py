@@ -308,6 +308,32 @@ def test_asyncio_with_stdlib_futures_made_before_install(asyncio_first: bool) ->
     assert out.split() == ["32", "9", "25", "cancelled", "True", "ok"]
 
 
+EXCEPTION_CONVERSION = """
+import asyncio, concurrent.futures
+async def main():
+    for name in ("CancelledError", "TimeoutError", "InvalidStateError", "ValueError"):
+        cls = getattr(concurrent.futures, name, None) or ValueError
+        f = concurrent.futures.Future()
+        f.set_exception(cls("x"))
+        try:
+            await asyncio.wrap_future(f)
+        except BaseException as exc:
+            print(name, type(exc).__module__, type(exc).__qualname__,
+                  type(exc) is getattr(asyncio, name, ValueError))
+asyncio.run(main())
+"""
+
+
+def test_asyncio_converts_the_exceptions_like_the_stdlib() -> None:
+    """wrap_future turns concurrent.futures' CancelledError/TimeoutError/InvalidStateError
+    into asyncio's (they are distinct classes on 3.9-3.10): after install(), the
+    futures_impl ones are converted the same way."""
+    std = run(EXCEPTION_CONVERSION).splitlines()
+    ours = run("import futures_impl\nfutures_impl.install()\n" + EXCEPTION_CONVERSION)
+    assert ours.splitlines() == std
+    assert len(std) == 4
+
+
 def test_asyncio_refuses_the_pool_without_install() -> None:
     """The reason install() exists (this scenario fails without it)."""
     out = run("""
