@@ -493,3 +493,9 @@ def test_pth_cli_with_dir(tmp_path: Path) -> None:
         [sys.executable, "-m", "futures_impl", "--remove-pth", "--dir", str(site_dir)],
         capture_output=True, text=True, timeout=60, cwd=str(ROOT))
     assert again.returncode == 0 and not (site_dir / "futures_impl_install.pth").exists()
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    failed = subprocess.run(
+        [sys.executable, "-m", "futures_impl", "--install-pth", "--dir", str(not_a_dir)],
+        capture_output=True, text=True, timeout=60, cwd=str(ROOT))
+    assert failed.returncode == 1 and "try --user or --dir" in failed.stderr, failed
