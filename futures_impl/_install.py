@@ -185,7 +185,9 @@ def _patch_spawn(spawn: types.ModuleType) -> None:
         state = _state
         if state is None or any(m is spawn for m, _, _, _ in state.patched):
             return
-        original = spawn.get_preparation_data
+        original = getattr(spawn, "get_preparation_data", None)
+        if original is None:  # still being imported by another thread
+            return
 
         def get_preparation_data(name: str) -> dict[str, Any]:
             data: dict[str, Any] = original(name)
@@ -215,7 +217,9 @@ def _patch_asyncio_futures(module: types.ModuleType) -> None:
             return  # no stdlib Future class was ever loaded: none can exist
         if any(m is module for m, _, _, _ in state.patched):
             return
-        original = module.wrap_future
+        original = getattr(module, "wrap_future", None)
+        if original is None:  # still being imported by another thread
+            return
 
         def wrap_future(future: Any, *, loop: Any = None) -> Any:
             if isinstance(future, std_future) and _state is not None:
