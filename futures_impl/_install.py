@@ -29,8 +29,10 @@ How (``install()``; ``uninstall()`` undoes each step it recorded):
   its target. Fork children inherit the installed state.
 * Stdlib futures made before install() (a stdlib pool created earlier, a loop's default
   executor): asyncio's ``wrap_future`` would now refuse them, so it is wrapped to route
-  those alone to ``futures_impl.aio``'s ``wrap_future`` (only if the stdlib's module was
-  loaded before install(); otherwise no such future can exist).
+  those alone to ``futures_impl.aio``'s ``wrap_future``; likewise
+  ``BaseEventLoop.set_default_executor`` accepts a stdlib pool made before install().
+  Only if the stdlib's module was loaded before install() (otherwise no such object
+  can exist).
 
 The last two patch their module when it is imported (or at install(), if it already
 is), so installing imports neither multiprocessing nor asyncio.
@@ -76,8 +78,9 @@ class _State:
         self.modules: dict[str, object] = {}  # sys.modules name -> previous value or _MISSING
         self.package_attr: object = _MISSING  # concurrent.futures before install
         self.globals: list[tuple[dict[str, Any], str, object, object]] = []  # ns, name, old, new
-        self.patched: list[tuple[types.ModuleType, str, object, object]] = []  # module, attr..
+        self.patched: list[tuple[Any, str, object, object]] = []  # module or class, attr..
         self.std_future: type | None = None  # the stdlib's Future, if it was imported
+        self.std_thread_pool: type | None = None  # its ThreadPoolExecutor, likewise
         self.finder: _Finder | None = None
 
 
@@ -174,8 +177,8 @@ class _InstallInChild:
         return exec, (_CHILD_CODE.format(root=root),)
 
 
-def _set(state: _State, module: types.ModuleType, name: str, new: object) -> None:
-    """Set module.name, recorded for uninstall() (caller holds _lock)."""
+def _set(state: _State, module: Any, name: str, new: object) -> None:
+    """Set module.name (or class.name), recorded for uninstall() (caller holds _lock)."""
     state.patched.append((module, name, getattr(module, name), new))
     setattr(module, name, new)
 
@@ -238,10 +241,39 @@ def _patch_asyncio_futures(module: types.ModuleType) -> None:
             _set(state, package, "wrap_future", wrap_future)
 
 
+def _patch_asyncio_base_events(module: types.ModuleType) -> None:
+    """set_default_executor() accepts a stdlib ThreadPoolExecutor made before install().
+
+    asyncio checks ``isinstance(executor, concurrent.futures.ThreadPoolExecutor)``, now
+    futures_impl's class; for a stdlib pool the wrapper does what the method does once
+    the check passes: it makes the pool the loop's default executor.
+    """
+    with _lock:
+        state = _state
+        std_pool = state.std_thread_pool if state is not None else None
+        loop_class = getattr(module, "BaseEventLoop", None)
+        original = getattr(loop_class, "set_default_executor", None)
+        if state is None or std_pool is None or original is None:
+            return
+        if any(m is loop_class for m, _, _, _ in state.patched):
+            return
+
+        def set_default_executor(self: Any, executor: Any) -> None:
+            if isinstance(executor, std_pool) and _state is not None:
+                self._default_executor = executor
+                return
+            original(self, executor)
+
+        set_default_executor.__wrapped__ = original  # type: ignore[attr-defined]
+        set_default_executor.__doc__ = original.__doc__
+        _set(state, loop_class, "set_default_executor", set_default_executor)
+
+
 # Modules patched right after they load (or at install(), if already loaded).
 _POST_IMPORT: dict[str, Callable[[types.ModuleType], None]] = {
     "multiprocessing.spawn": _patch_spawn,
     "asyncio.futures": _patch_asyncio_futures,
+    "asyncio.base_events": _patch_asyncio_base_events,
 }
 
 
@@ -297,9 +329,12 @@ def install() -> None:
         concurrent.futures = futures_impl
         if swap:
             _rebind_module_references(state, swap)
-        std_base = previous.get(ALIAS + "._base")
-        if isinstance(getattr(std_base, "Future", None), type):
-            state.std_future = std_base.Future  # type: ignore[union-attr]
+        std_future = getattr(previous.get(ALIAS + "._base"), "Future", None)
+        if isinstance(std_future, type):
+            state.std_future = std_future
+        std_pool = getattr(previous.get(ALIAS + ".thread"), "ThreadPoolExecutor", None)
+        if isinstance(std_pool, type):
+            state.std_thread_pool = std_pool
         state.finder = _Finder()
         sys.meta_path.insert(0, state.finder)
         _state = state
@@ -325,7 +360,7 @@ def uninstall() -> None:
             sys.meta_path.remove(state.finder)
         for module, attr, old_value, new_value in reversed(state.patched):
             # the package too: asyncio re-exports wrap_future (`from .futures import *`)
-            parent = sys.modules.get(module.__name__.rpartition(".")[0])
+            parent = sys.modules.get(getattr(module, "__name__", "").rpartition(".")[0])
             for owner in (module, parent):
                 if owner is not None and getattr(owner, attr, None) is new_value:
                     setattr(owner, attr, old_value)

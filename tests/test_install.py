@@ -263,9 +263,11 @@ def test_asyncio_with_a_futures_impl_pool(asyncio_first: bool) -> None:
 @pytest.mark.parametrize("asyncio_first", [False, True], ids=["install-first", "asyncio-first"])
 def test_asyncio_with_stdlib_futures_made_before_install(asyncio_first: bool) -> None:
     """A loop's default executor (or any stdlib pool) created before install() still works
-    with run_in_executor / wrap_future afterwards, cancellation included."""
+    with run_in_executor / wrap_future / set_default_executor afterwards, cancellation
+    included."""
     out = run(f"""
-        import concurrent.futures, threading
+        import concurrent.futures, threading, warnings
+        warnings.simplefilter("error")  # set_default_executor warns on 3.9-3.10 if refused
         if {asyncio_first!r}:
             import asyncio
         std_pool = concurrent.futures.ThreadPoolExecutor(1)
@@ -296,6 +298,9 @@ def test_asyncio_with_stdlib_futures_made_before_install(asyncio_first: bool) ->
                 print("cancelled", queued.cancelled())
             gate.set()
             await asyncio.wrap_future(busy)
+            loop.set_default_executor(std_pool)
+            print(await loop.run_in_executor(None, lambda: threading.current_thread() in
+                                             std_pool._threads))
         loop.run_until_complete(main())
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
@@ -303,9 +308,10 @@ def test_asyncio_with_stdlib_futures_made_before_install(asyncio_first: bool) ->
         futures_impl.uninstall()
         assert asyncio.wrap_future is asyncio.futures.wrap_future
         assert not hasattr(asyncio.wrap_future, "__wrapped__")
+        assert not hasattr(asyncio.BaseEventLoop.set_default_executor, "__wrapped__")
         print("ok")
     """)
-    assert out.split() == ["32", "9", "25", "cancelled", "True", "ok"]
+    assert out.split() == ["32", "9", "25", "cancelled", "True", "True", "ok"]
 
 
 EXCEPTION_CONVERSION = """
