@@ -17,7 +17,6 @@ import itertools
 import multiprocessing
 import queue
 import threading
-import warnings
 from collections.abc import Iterator
 from operator import add
 from typing import Any
@@ -29,7 +28,11 @@ import futures_impl
 
 BOUND = 60.0  # seconds any single blocking call may take before it counts as a hang
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [
+    pytest.mark.timeout(120),
+    # 3.12+: "This process is multi-threaded, use of fork() may lead to deadlocks".
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+]
 
 
 class Pools:
@@ -65,13 +68,10 @@ class Pools:
 @pytest.fixture(params=["thread", "process"])
 def pools(request: pytest.FixtureRequest) -> Iterator[Pools]:
     p = Pools(request.param)
-    with warnings.catch_warnings():
-        # 3.12+: "This process is multi-threaded, use of fork() may lead to deadlocks".
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            yield p
-        finally:
-            p.close()
+    try:
+        yield p
+    finally:
+        p.close()
 
 
 # --------------------------------------------------------------------------- map variants
