@@ -15,6 +15,30 @@ which runs before non-daemon threads are joined) refuses new work, wakes every w
 joins it, so submitted work still finishes. Embedded interpreters whose threading module
 lacks that hook get daemon workers and a plain atexit hook instead; without a hook a
 non-daemon worker blocked on its queue would hang the interpreter's exit.
+
+Rules that keep the pool from hanging (each has a regression test):
+- submit() checks "shut down? exiting?" and enqueues under the pool's `_shutdown_lock`, and
+  the exit hook posts its stop signal under that same lock, so an item is either refused
+  (nothing enqueued, nothing runs) or queued ahead of the stop signal (it runs).
+- No future is settled, and so no done-callback runs, while an executor lock is held: a
+  callback may call submit() (it is refused, not deadlocked).
+- A worker survives an error raised outside the user's call (the item's future gets it);
+  the pool never silently loses capacity.
+- Every lock is taken with `with` (a KeyboardInterrupt cannot land between acquiring and
+  arming the release), and the loops that settle drained items finish their work before
+  re-raising a KeyboardInterrupt that landed in the middle (see _settle_all).
+
+Lock-free paths and the GIL (the one place this is argued for this module):
+1. `_IdleTokens`: deque.append/deque.pop are single C calls, atomic under the GIL; on a
+   free-threaded build deque methods lock the deque, so they stay atomic.
+2. Workers read `executor._shutdown` and the module's `_exiting` without a lock; a stale
+   False only means one more trip around the loop (the stop signal is re-posted), never
+   a lost item: the flags are written before the stop signal is put on the queue, and
+   the queue's own lock orders the two.
+3. `_pool_finished` writes `executor._shutdown = True` without the lock: a plain store of
+   a bool that only ever goes from False to True.
+4. `len(self._threads)` and `self._threads` changes happen under `_shutdown_lock`; the
+   join loops iterate over a copy.
 """
 
 from __future__ import annotations
@@ -36,12 +60,13 @@ _register_exit_hook = getattr(threading, "_register_atexit", None)
 _DAEMON_WORKERS = _register_exit_hook is None
 
 # Module state for interpreter exit. Guarded by _exit_lock; written by submit() (via
-# _start_worker) and by _python_exit().
+# _start_worker) and by _python_exit(). Each live worker maps to its pool's work queue and
+# `_shutdown_lock` (not to the pool itself, which must stay collectable).
 _exit_lock = threading.Lock()
 _exiting = False
-_live_workers: weakref.WeakKeyDictionary[threading.Thread, queue.SimpleQueue[Any]] = (
-    weakref.WeakKeyDictionary()
-)
+_live_workers: weakref.WeakKeyDictionary[
+    threading.Thread, tuple[queue.SimpleQueue[Any], threading.Lock]
+] = weakref.WeakKeyDictionary()
 
 if hasattr(os, "register_at_fork"):
     # A child forked while another thread held the lock must not inherit it locked.
@@ -53,10 +78,15 @@ def _python_exit() -> None:
     with _exit_lock:
         _exiting = True
         workers = list(_live_workers.items())
-    for _, work_queue in workers:
-        work_queue.put(None)
+    # One stop signal per pool, posted under the pool's lock: a submit() holding that lock
+    # read `_exiting` before it was set and its item goes ahead of the signal (and runs);
+    # a submit() taking the lock after us reads `_exiting` and refuses.
+    pools = {id(lock): (work_queue, lock) for _, (work_queue, lock) in workers}
+    for work_queue, lock in pools.values():
+        with lock:
+            work_queue.put(None)
     for thread, _ in workers:
-        thread.join()
+        _join(thread)
 
 
 if _register_exit_hook is not None:
@@ -65,6 +95,16 @@ else:
     import atexit
 
     atexit.register(_python_exit)
+
+
+def _join(thread: threading.Thread) -> None:
+    """Join a worker. One whose start() was cut short by a KeyboardInterrupt before the
+    thread ran cannot be joined, and has nothing to wait for."""
+    try:
+        thread.join()
+    except RuntimeError:
+        if thread is threading.current_thread():
+            raise  # shutdown(wait=True) from one of the pool's own tasks, as in the stdlib
 
 
 class BrokenThreadPool(_base.BrokenExecutor):
@@ -97,6 +137,50 @@ class _WorkItem:
             del future, self
         else:
             future.set_result(outcome)
+
+
+def _cancel_item(item: _WorkItem) -> None:
+    """Settle a drained item as cancelled. Idempotent (see _settle_all)."""
+    future = item.future
+    if future.cancel() and future._state == _base.CANCELLED:
+        future.set_running_or_notify_cancel()  # CANCELLED_AND_NOTIFIED: wait() counts it
+
+
+def _fail_item(item: _WorkItem, error: BaseException) -> None:
+    """Settle a drained (or half-run) item with `error`, unless it is settled. Idempotent."""
+    future = item.future
+    state = future._state
+    if state == _base.PENDING or state == _base.CANCELLED:
+        if not future.set_running_or_notify_cancel():
+            return
+        state = _base.RUNNING
+    if state == _base.RUNNING:
+        future.set_exception(error)
+
+
+def _settle_all(items: list[_WorkItem], settle: Callable[[_WorkItem], None]) -> None:
+    """settle(item) for every item, with no executor lock held (done-callbacks run here).
+
+    A KeyboardInterrupt landing in the middle is re-raised only once every item is
+    settled: the items were taken off the queue, so nobody else would ever settle them
+    and whoever waits on their futures would hang. settle() is idempotent, so an item
+    interrupted half way is simply settled again. An ordinary exception from settle()
+    (a future put in an impossible state by its user) skips that item.
+    """
+    interrupted: BaseException | None = None
+    while items:
+        try:
+            while items:
+                settle(items[-1])
+                items.pop()
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                items.pop()
+                _base._get_logger().critical("Exception settling a work item", exc_info=True)
+            elif interrupted is None:
+                interrupted = exc
+    if interrupted is not None:
+        raise interrupted
 
 
 class _IdleTokens:
@@ -174,21 +258,32 @@ def _worker(
     if initializer is not None and not _run_initializer(executor_ref, initializer, initargs):
         return
     take = work_queue.get
-    try:
-        while True:
-            item = take()
-            if item is None:
-                if _pool_finished(executor_ref):
-                    work_queue.put(None)  # pass the stop signal on to a sibling
-                    return
-                continue
-            item.run()
-            # Drop the item (and so its future) before blocking again, so that results
-            # the caller has let go of can be collected.
-            del item
-            mark_idle()
-    except BaseException:
-        _base._get_logger().critical("Exception in worker", exc_info=True)
+    item: _WorkItem | None = None
+    while True:
+        try:
+            while True:
+                item = take()
+                if item is None:
+                    if _pool_finished(executor_ref):
+                        work_queue.put(None)  # pass the stop signal on to a sibling
+                        return
+                    continue
+                item.run()
+                # Drop the item (and so its future) before blocking again, so that results
+                # the caller has let go of can be collected.
+                item = None
+                mark_idle()
+        except BaseException as exc:
+            # An error outside the user's call (the call's own errors are the future's):
+            # log it as the stdlib does, settle the item, and go on serving; a worker
+            # that died here would shrink the pool for good and could leave it to hang.
+            _base._get_logger().critical("Exception in worker", exc_info=True)
+            if item is not None:
+                try:
+                    _fail_item(item, exc)
+                except BaseException:
+                    pass  # the future is in a state nobody can settle: nothing to wait on
+                item = None
 
 
 class ThreadPoolExecutor(_base.Executor):
@@ -228,22 +323,21 @@ class ThreadPoolExecutor(_base.Executor):
         self._initargs = initargs
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> _base.Future[Any]:
-        self._shutdown_lock.acquire()  # not `with`: see _base's header
-        try:
+        with self._shutdown_lock:
             if self._broken:
                 raise BrokenThreadPool(self._broken)
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             if _exiting:
                 raise RuntimeError("cannot schedule new futures after interpreter shutdown")
-            future: _base.Future[Any] = _base.Future()
-            self._work_queue.put(_WorkItem(future, fn, args, kwargs))
+            # A worker first (its start may be refused: then nothing is enqueued), then
+            # the item; _python_exit posts its stop signal under this lock, after it.
             if not self._idle_semaphore.acquire(timeout=0):
                 if len(self._threads) < self._max_workers:
                     self._start_worker()
+            future: _base.Future[Any] = _base.Future()
+            self._work_queue.put(_WorkItem(future, fn, args, kwargs))
             return future
-        finally:
-            self._shutdown_lock.release()
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
@@ -269,11 +363,21 @@ class ThreadPoolExecutor(_base.Executor):
         with _exit_lock:
             if _exiting:
                 raise RuntimeError("cannot schedule new futures after interpreter shutdown")
-            thread.start()
+            # Registered before it starts: a KeyboardInterrupt landing inside start()
+            # (which waits for the thread to run) must not leave a running worker that
+            # shutdown() and the exit hook do not know about (see _join).
+            _live_workers[thread] = (work_queue, self._shutdown_lock)
             self._threads.add(thread)
-            _live_workers[thread] = work_queue
+            try:
+                thread.start()
+            except Exception:  # the thread could not be started ("can't start new thread")
+                self._threads.discard(thread)
+                del _live_workers[thread]
+                raise
 
     def _drain(self) -> list[_WorkItem]:
+        # Caller holds _shutdown_lock. Items taken here are settled by the caller, after
+        # releasing the lock.
         items: list[_WorkItem] = []
         while True:
             try:
@@ -286,24 +390,22 @@ class ThreadPoolExecutor(_base.Executor):
     def _initializer_failed(self) -> None:
         with self._shutdown_lock:
             self._broken = "A thread initializer failed, the thread pool is not usable anymore"
-            for item in self._drain():
-                if item.future.set_running_or_notify_cancel():
-                    item.future.set_exception(BrokenThreadPool(self._broken))
-            self._work_queue.put(None)  # let idle siblings see the pool is done for
             self._shutdown = True
+            items = self._drain()
+            self._work_queue.put(None)  # let idle siblings see the pool is done for
+        broken = self._broken
+        _settle_all(items, lambda item: _fail_item(item, BrokenThreadPool(broken)))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._shutdown_lock:
             self._shutdown = True
-            if cancel_futures:
-                for item in self._drain():
-                    # Settle it fully, so wait()/as_completed() on it do not hang.
-                    if item.future.cancel():
-                        item.future.set_running_or_notify_cancel()
+            items = self._drain() if cancel_futures else []
             self._work_queue.put(None)
+        # Settle fully (so wait()/as_completed() on them do not hang), outside the lock.
+        _settle_all(items, _cancel_item)
         if wait:
             for thread in list(self._threads):
-                thread.join()
+                _join(thread)
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
 
@@ -313,4 +415,3 @@ class ThreadPoolExecutor(_base.Executor):
             f"<{type(self).__name__} at {id(self):#x} state={state}"
             f" threads={len(self._threads)}/{self._max_workers}>"
         )
-

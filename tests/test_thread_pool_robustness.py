@@ -1,0 +1,190 @@
+"""Thread pool: done-callbacks that re-enter the pool, and workers hit by internal errors.
+
+Issue 10, item 5: a done-callback that calls submit() on the same pool, run by
+shutdown(cancel_futures=True) or by a failing initializer. The stdlib deadlocks in both
+(observed on 3.9 and 3.13: the callback runs while the pool's lock is held, and its
+submit() waits for that lock); futures_impl settles those futures after releasing its
+locks, so the callback's submit() is refused with the error any late submit() gets. These
+scenarios run in a child process: a regression deadlocks a non-daemon worker, which would
+otherwise hang the test run's own exit. The child reports a deadlock after a bounded wait.
+
+Issue 10, item 6: a worker hit by an error outside the user's call (the user settled a
+queued future by hand, or the pool's own machinery failed) used to die and stay counted,
+so the pool shrank and, once every worker was gone, submits hung. The stdlib behaves like
+the old code (observed on 3.9 and 3.13: "Exception in worker" is logged and the next
+submit() never completes). futures_impl logs the same record and the worker carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from typing import Any
+
+import pytest
+
+import futures_impl
+from futures_impl import thread as thread_module
+
+pytestmark = pytest.mark.usefixtures("no_thread_leaks")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BOUND = 30  # seconds; a bound on waits that return at once when the code is right
+
+
+def _child(body: str) -> list[str]:
+    program = "import os, sys, threading\nimport futures_impl as cf\n" + textwrap.dedent(body)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", program],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out + err
+    return out.splitlines()
+
+
+CALLBACK_SUBMITS = """
+seen = []
+called = threading.Event()
+
+def callback(future):
+    try:
+        seen.append(("accepted", ex.submit(int, 5)))
+    except BaseException as exc:
+        seen.append((type(exc).__name__, str(exc)))
+    called.set()
+
+def finish(ok):
+    print("CALLBACK", seen if ok else "DEADLOCK", flush=True)
+    if not ok:
+        os._exit(0)  # a deadlocked worker would hang this process's exit
+"""
+
+
+def test_callback_submits_during_shutdown_cancel_futures() -> None:
+    lines = _child(
+        CALLBACK_SUBMITS
+        + f"""
+ex = cf.ThreadPoolExecutor(max_workers=1)
+gate = threading.Event()
+running = ex.submit(gate.wait, {BOUND})
+queued = ex.submit(int, 1)
+queued.add_done_callback(callback)
+# shutdown() runs the callback; if that deadlocks, it is on this helper thread.
+stopper = threading.Thread(target=ex.shutdown,
+                           kwargs=dict(wait=False, cancel_futures=True), daemon=True)
+stopper.start()
+ok = called.wait({BOUND})
+stopper.join({BOUND})
+finish(ok and not stopper.is_alive())
+gate.set()
+ex.shutdown(wait=True)
+print("CANCELLED", queued.cancelled(), "RUNNING_RESULT", running.result({BOUND}))
+"""
+    )
+    assert lines == [
+        "CALLBACK [('RuntimeError', 'cannot schedule new futures after shutdown')]",
+        "CANCELLED True RUNNING_RESULT True",
+    ]
+
+
+def test_callback_submits_when_the_initializer_fails() -> None:
+    lines = _child(
+        CALLBACK_SUBMITS
+        + f"""
+go = threading.Event()
+
+def initializer():
+    go.wait({BOUND})
+    raise ValueError("initializer failed")
+
+import logging
+logging.disable(logging.CRITICAL)  # the "Exception in initializer" record is expected
+ex = cf.ThreadPoolExecutor(max_workers=1, initializer=initializer)
+queued = ex.submit(int, 1)
+queued.add_done_callback(callback)
+go.set()
+finish(called.wait({BOUND}))
+try:
+    queued.result({BOUND})
+except cf.BrokenExecutor as exc:
+    print("RESULT", type(exc).__name__, exc)
+ex.shutdown(wait=True)
+"""
+    )
+    message = "A thread initializer failed, the thread pool is not usable anymore"
+    assert lines == [
+        f"CALLBACK [('BrokenThreadPool', '{message}')]",
+        f"RESULT BrokenThreadPool {message}",
+    ]
+
+
+def test_worker_survives_a_future_settled_by_its_user(caplog: pytest.LogCaptureFixture) -> None:
+    """The user settles a queued future by hand; the worker that dequeues it finds it in
+    an unexpected state (logged, as in the stdlib) and goes on serving the pool."""
+    ex = futures_impl.ThreadPoolExecutor(max_workers=1)
+    try:
+        gate = threading.Event()
+        blocker = ex.submit(gate.wait, BOUND)
+        queued = ex.submit(int, 1)
+        queued.set_result("set by the user")
+        with caplog.at_level(logging.CRITICAL, logger="concurrent.futures"):
+            gate.set()
+            assert blocker.result(BOUND) is True
+            # With the worker gone (the old behaviour), these never complete.
+            assert [ex.submit(pow, 2, n).result(BOUND) for n in range(3)] == [1, 2, 4]
+        assert queued.result(0) == "set by the user"
+        assert "Exception in worker" in [r.getMessage() for r in caplog.records]
+        assert len(ex._threads) == 1 and all(t.is_alive() for t in ex._threads)
+    finally:
+        ex.shutdown(wait=True)
+
+
+class _InternalFailure(BaseException):
+    """Raised by the pool's own machinery, outside any user call."""
+
+
+def test_workers_hit_by_internal_errors_the_pool_still_runs(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pool's own machinery fails on two items, outside the user's call (before the
+    fix each failure killed a worker for good: two failures, no workers left). Each failed
+    item settles with the error (nobody waits forever on it), and later submits run."""
+    lock = threading.Lock()
+    failures_left = [2]
+    real_run = thread_module._WorkItem.run
+
+    def run(self: Any) -> None:
+        with lock:
+            failing = failures_left[0] > 0
+            failures_left[0] -= failing
+        if failing:
+            raise _InternalFailure("in the pool, not in the call")
+        real_run(self)
+
+    monkeypatch.setattr(thread_module._WorkItem, "run", run)
+    ex = futures_impl.ThreadPoolExecutor(max_workers=2)
+    try:
+        with caplog.at_level(logging.CRITICAL, logger="concurrent.futures"):
+            for _ in range(2):
+                future = ex.submit(int, 1)
+                assert isinstance(future.exception(BOUND), _InternalFailure)
+            assert [ex.submit(pow, 2, n).result(BOUND) for n in range(4)] == [1, 2, 4, 8]
+        records = [r.getMessage() for r in caplog.records]
+        assert records.count("Exception in worker") == 2
+        assert 1 <= len(ex._threads) <= 2 and all(t.is_alive() for t in ex._threads)
+    finally:
+        ex.shutdown(wait=True)
