@@ -18,12 +18,20 @@ import select
 import time
 import traceback
 
-from ._process_pool import FAST, RESULT_UNREADABLE, _Pool, _settle, _Worker, decode_result
+from ._process_pool import (
+    FAST,
+    FUTURE_BROKEN,
+    RESULT_UNREADABLE,
+    _Pool,
+    _settle,
+    _Worker,
+    decode_result,
+)
 from ._process_worker import FATAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from typing import Callable
 
 _RESULT, _EXIT = 0, 1
 _GRACE = 2.0  # seconds a terminated worker gets before it is killed
@@ -55,6 +63,8 @@ class _Manager:
 
     def watch_new_workers(self) -> None:
         pool = self.pool
+        if not pool.new_workers:  # lock-free look (GIL): a spawn is followed by a wake-up
+            return
         with pool.lock:
             new, pool.new_workers = pool.new_workers, []
         for w in new:
@@ -97,49 +107,44 @@ class _Manager:
         return True
 
     def settle_results(self, w: _Worker, messages: list[bytes]) -> None:
-        """Book and settle a batch of results; one that cannot be decoded fails alone."""
+        """Book a batch of results, refill `w`, then decode and settle outside the lock.
+
+        A worker answers its calls in the order it was sent them, so the batch answers
+        the oldest len(messages) calls of `w`: booking needs no decoding, and `w` gets
+        its next calls before the results are unpickled. One that cannot be unpickled
+        fails only its own future (frames are length-delimited: the stream is intact).
+        """
+        pool = self.pool
+        now = time.monotonic()
+        with pool.lock:
+            if w.queued and w.last_done:
+                # Busy since its previous result: the gap is the calls' duration.
+                w.fast = (now - w.last_done) / len(messages) < FAST
+            w.last_done = now
+            futures = [pool.take_next_locked(w) for _ in messages]
+            pool.fill_locked()
         from .process import BrokenProcessPool, _RemoteTraceback
 
-        pool = self.pool
-        decoded: list[tuple[int | None, bool, Any]] = []
-        fatal = None
-        for data in messages:
+        for future, data in zip(futures, messages):
             try:
                 work_id, ok, payload = decode_result(data)
             except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
-                # Frames are length-delimited, so the stream is intact: only this call's
-                # future fails (its id is the oldest unanswered call of `w`).
-                error = BrokenProcessPool(RESULT_UNREADABLE)
-                decoded.append((None, False, (error, _local_traceback(exc))))
+                error: BaseException = BrokenProcessPool(RESULT_UNREADABLE)
+                error.__cause__ = _RemoteTraceback(_local_traceback(exc))
+                _settle(future, None, error)
                 continue
-            if work_id == FATAL:  # the worker could not read a call and is exiting
-                fatal = payload[1]
-                break
-            decoded.append((work_id, ok, payload))
-        del messages
-        now = time.monotonic()
-        futures = []
-        with pool.lock:
-            if decoded:
-                if w.queued and w.last_done:
-                    # Busy since its previous result: the gap is the calls' duration.
-                    w.fast = (now - w.last_done) / len(decoded) < FAST
-                w.last_done = now
-            for answered, _, _ in decoded:
-                if answered is None:  # calls are answered in the order they were sent
-                    answered = w.queued[0][0] if w.queued else FATAL
-                futures.append(pool.take_result_locked(w, answered))
-            if fatal is None:
-                pool.fill_locked()
-        for future, (_, ok, payload) in zip(futures, decoded):
+            if work_id == FATAL:  # the worker could not read this call and is exiting
+                error = BrokenProcessPool(FUTURE_BROKEN)
+                error.__cause__ = _RemoteTraceback(payload[1])
+                _settle(future, None, error)
+                pool.break_pool(payload[1])
+                return
             if ok:
                 _settle(future, payload, None)
             else:
                 error, text = payload
                 error.__cause__ = _RemoteTraceback(text)
                 _settle(future, None, error)
-        if fatal is not None:
-            pool.break_pool(fatal)
 
     # -- exits ---------------------------------------------------------------------
 
@@ -173,10 +178,10 @@ class _Manager:
     def finished(self) -> bool:
         """Stop idle workers once the pool is closing and nothing is pending."""
         pool = self.pool
+        if not (pool.shutdown or pool.owner_gone or pool.broken or self.is_exiting()):
+            return False  # lock-free look (GIL): each flag is set before a wake-up
         with pool.lock:
-            closing = (pool.shutdown or pool.owner_gone or bool(pool.broken)
-                       or self.is_exiting())
-            if not closing or (pool.pending and not pool.broken):
+            if pool.pending and not pool.broken:
                 return False
             for w in pool.workers:
                 if not w.stopping and not w.queued and not w.writing:

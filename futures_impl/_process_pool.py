@@ -269,25 +269,22 @@ class _Pool:
                     worker.calls.close()
                 return
             self.fill_locked()
+            spawned = bool(self.new_workers)
+        if spawned:  # the manager must watch the new worker's pipes
+            self.wakeup.wakeup()
 
     # -- settling and breaking -----------------------------------------------------
 
-    def take_result_locked(self, worker: _Worker, work_id: int) -> _base.Future[Any] | None:
-        """Book one answered call of `worker`; the caller runs fill_locked() afterwards."""
+    def take_next_locked(self, worker: _Worker) -> _base.Future[Any] | None:
+        """Book the oldest call of `worker` as answered (workers answer in order); the
+        caller runs fill_locked() afterwards."""
         queued = worker.queued
         if not queued:
             return None  # the pool broke meanwhile
-        if queued[0][0] == work_id:
-            size = queued.popleft()[1]
-        else:  # not expected: a worker answers in the order it was sent calls
-            entry = next((e for e in queued if e[0] == work_id), None)
-            if entry is None:
-                return None
-            queued.remove(entry)
-            size = entry[1]
+        work_id, size = queued.popleft()
         worker.nbytes -= size
         future = self.pending.pop(work_id, None)
-        if not worker.queued:
+        if not queued:
             if worker.budget == 0:
                 worker.retired = True
                 self.processes.pop(worker.pid, None)
