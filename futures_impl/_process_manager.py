@@ -28,6 +28,7 @@ from ._process_pool import (
     decode_result,
 )
 from ._process_worker import FATAL
+from .process import BrokenProcessPool, _RemoteTraceback  # loaded: it starts this thread
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -123,8 +124,6 @@ class _Manager:
             w.last_done = now
             futures = [pool.take_next_locked(w) for _ in messages]
             pool.fill_locked()
-        from .process import BrokenProcessPool, _RemoteTraceback
-
         for future, data in zip(futures, messages):
             try:
                 work_id, ok, payload = decode_result(data)
@@ -239,8 +238,6 @@ class _Manager:
             pool.pending.clear()
             pool.backlog.clear()
         for future in leftovers:  # only after an internal error: never leave one hanging
-            from .process import BrokenProcessPool
-
             _settle(future, None, BrokenProcessPool("the process pool's manager thread failed"))
         pool.finished = True
         pool.initializer = pool.initargs = None  # may hold big or scarce objects
