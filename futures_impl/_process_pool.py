@@ -231,6 +231,10 @@ class _Pool:
                     worker = self.spawn_locked()
                 except Exception as exc:  # noqa: BLE001 - reported through the pool
                     self.start_error = format_remote(exc)
+                    # Keep the text only: the traceback's frames hold call frames
+                    # (buffer exports of pickled data), and the exception may live on
+                    # (a mock's side_effect): a cycle the GC would find, BufferError.
+                    exc.__traceback__ = None
             if worker is None:
                 if self.active_count() == 0:
                     self._strand_locked()

@@ -343,10 +343,13 @@ class ProcessPoolExecutor(_base.Executor):
         if may_spawn and pool.may_spawn_locked():
             try:
                 worker = pool.spawn_locked()
-            except BaseException:
+            except BaseException as exc:
                 if not pool.workers:
                     del pool.pending[work_id]
                     raise
+                # Swallowed (other workers run the call): keep no frame alive through it,
+                # e.g. the call's frame, a buffer export (BufferError at collection).
+                exc.__traceback__ = None
         if worker is None:
             worker = pool.pick_locked(len(frame))
         if worker is None:
