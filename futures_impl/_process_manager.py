@@ -1,14 +1,21 @@
 """The manager thread's loop: results in, futures settled, exits reaped, pool wound down.
 
 One `poll()` watches the wake-up pipe, every worker's result pipe and every worker's
-process sentinel. Results are decoded outside the pool lock, booked under it (which may
-hand the freed worker more calls), and settled outside it, so done-callbacks never run
-with the lock held. A worker exit is expected when the worker had answered every call
-and was retired (task budget spent) or told to stop; any other exit breaks the pool,
-with the pid and exit code in the BrokenProcessPool's `__cause__`.
+process sentinel. A batch of results is booked under the pool lock by call order (which
+hands the freed worker more calls at once), then decoded and settled outside it, so
+done-callbacks never run with the lock held (and may call submit() or shutdown(wait=False);
+shutdown(wait=True) raises "cannot join current thread", as in the stdlib). A worker exit
+is expected when the worker had answered every call and was retired (task budget spent)
+or told to stop; any other exit breaks the pool, with the pid and exit code in the
+BrokenProcessPool's `__cause__`.
 
 The loop ends once the pool is closing (shutdown, executor collected, interpreter
 exit, or broken), nothing is pending, and every worker has been reaped.
+
+Lock-free looks (GIL: single loads of whole values): each loop turn reads
+`new_workers` and the closing flags (`shutdown`, `owner_gone`, `broken`, the exit flag)
+without the lock; every writer of those wakes the manager after writing, so a stale
+read only costs one more turn, and the decisions are re-checked under the lock.
 """
 
 from __future__ import annotations

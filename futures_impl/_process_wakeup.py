@@ -15,6 +15,10 @@ class _ThreadWakeup:
 
     wakeup() may be called from any thread (and from a GC callback); a byte already
     waiting makes it a no-op. clear() is called by the manager only. close() is final.
+    The one lock-free path, wakeup()'s look at `_armed`, relies on the GIL (a single
+    load): a stale True means the manager has not cleared the byte yet, and it reads the
+    pool's state (written before wakeup() was called) only after clearing; a stale False
+    takes the lock and re-checks.
     """
 
     def __init__(self) -> None:

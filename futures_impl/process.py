@@ -26,14 +26,24 @@ manager clears it before taking the lock, so neither can block the other (gh-105
 
 Why no hang. Workers are started in submit() when no idle worker is known (or all at
 once for "fork"), and by the manager whenever calls wait and fewer than max_workers
-non-retiring workers exist. The parent knows each worker's remaining task budget
-(max_tasks_per_child), so a worker is never sent a call it will not run, and a retired
-worker is replaced while it finishes its last calls (cpython#115634, #111498). Calls
-that cannot be pickled fail their own future in submit(); a worker that dies, or a
-result that cannot be unpickled, breaks the pool: every unsettled future gets its own
-BrokenProcessPool whose `__cause__` names the pid and exit code. Abandoned executors,
-shutdown(wait=False) and interpreter exit all let pending work finish and then stop
-the workers; workers whose parent dies see end-of-file on their call pipe and exit.
+unretired workers exist. The parent knows each worker's remaining task budget
+(max_tasks_per_child), so a worker is never sent a call it will not run, and a worker
+is replaced as soon as it has answered its last call (cpython#115634, #111498), never
+so that more than max_workers run calls. A worker that cannot be started makes
+submit() raise while no worker runs; later, when no worker is left to run the waiting
+calls, they fail with BrokenProcessPool ("could not be started"), as they do when the
+pool is being forcefully shut down. Calls that cannot be pickled fail their own future
+in submit(); a result that cannot be unpickled fails its own future; a worker that dies
+breaks the pool: every unsettled future gets its own BrokenProcessPool whose
+`__cause__` names the pid and exit code. Abandoned executors, shutdown(wait=False) and
+interpreter exit all let pending work finish and then stop the workers; workers whose
+parent dies see end-of-file on their call pipe and exit.
+
+Locks: every lock here is taken with `with` (no window between acquire and try for a
+KeyboardInterrupt). Lock-free paths that rely on the GIL (single loads/stores of whole
+values): the weakref callback stores `owner_gone`; shutdown() and that callback read
+`started`/`finished`; submit() reads `_global_shutdown` (written under _live_lock) and
+`break_later`/`new_workers` after releasing the pool lock, only to decide a wake-up.
 
 Importing this module loads what the stdlib's process module loads (multiprocessing,
 its connection and queues modules...), each where it can: the module still imports in
