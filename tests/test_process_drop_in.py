@@ -284,6 +284,20 @@ def test_buffered_map_after_shutdown_yields_what_was_submitted(kind: str) -> Non
     assert list(results) == [0, 1]
 
 
+@pytest.mark.parametrize("kind", ["thread", "process"])
+def test_buffered_map_of_a_collected_executor_yields_what_was_submitted(kind: str) -> None:
+    # What docs/process.md says: the iterator holds the executor weakly; once it is
+    # collected, the calls already submitted still run and are yielded, then it stops.
+    if kind == "thread":
+        ex: Any = futures_impl.ThreadPoolExecutor(2)
+    else:
+        ex = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+    results = ex.map(helpers.square, range(10), buffersize=3)
+    del ex
+    gc.collect()
+    assert list(results) == [0, 1, 4]
+
+
 # -- item 7: smaller differences ---------------------------------------------------------
 
 
