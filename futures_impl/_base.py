@@ -14,20 +14,51 @@ A CANCELLED future is done() but not yet "finished" for wait()/as_completed(): t
 count it once the executor has acknowledged the cancel (CANCELLED_AND_NOTIFIED), exactly as
 the stdlib does.
 
-Cost model (the reason this is faster than the stdlib): a Future owns one C-level Lock and
-no threading.Condition (a Python object, expensive to build). A thread that must block in
-result()/exception() parks on a fresh raw lock (a "gate") that settling releases; the
+Cost model (the reason this is faster than the stdlib): a Future owns one C-level RLock
+and no threading.Condition (a Python object, expensive to build). A thread that must block
+in result()/exception() parks on a fresh raw lock (a "gate") that settling releases; the
 `_condition` property offers the Condition interface over the same lock and gates for code
-that expects one. wait() and as_completed() register a small waiter object on each
-future; settling a future tells its waiters.
+that expects one (the stdlib's own wait() and as_completed() among them). wait() and
+as_completed() register a small waiter object on each future, without taking its lock;
+settling a future tells its waiters, ours and the stdlib's alike.
 
-Hot paths take locks as `lock.acquire(); try: ... finally: lock.release()` rather than
-`with lock:`, which costs about twice as much on CPython 3.9-3.13 (measured in
-benchmarks/); the meaning is the same.
+Re-entry: the lock is reentrant, as the stdlib's Condition (over an RLock) is, so whatever
+the stdlib allows under `with f._condition:`, from a callback or from a subclass's
+__repr__ (cancel(), set_result(), result(0), ...) works here too.
 
-Invariant: every field of a Future is written only while holding ``Future._lock``.  Reads of
-``_state`` without the lock are allowed where a stale answer is harmless (the fast paths
-re-check under the lock).
+Signals: a KeyboardInterrupt raised by a signal handler surfaces after a call returns
+(3.10+); in `lock.acquire(); try:` that is between the acquire and the try, and the lock
+would stay held forever. So the hot paths acquire *inside* the try:
+
+    try:
+        lock.acquire()
+        ...
+    finally:
+        try:
+            lock.release()
+        except RuntimeError:  # the acquire itself was interrupted: nothing to release
+            pass
+
+An interrupt after the acquire is inside the try; an interrupted (blocking) acquire holds
+nothing, and releasing an RLock this thread does not own raises RuntimeError, swallowed so
+that the KeyboardInterrupt goes on. `with lock:` is just as safe, and is used off the hot
+paths, but costs 50-85 ns more per use on 3.12/3.13. The locks written this way are
+RLocks; a raw lock would let the release free another thread's hold.
+
+Invariant: every field of a Future is written only while holding ``Future._lock``.
+
+Lock-free paths, and why they are safe under the GIL (the one place this is argued; the
+list for free-threaded builds is in docs/design.md):
+1. ``_state`` is read without the lock by the fast paths (result()/exception() of a
+   finished future, done(), wait()'s and as_completed()'s first pass, repr). A settled
+   state never changes again, and setters store ``_result``/``_exception`` before
+   ``_state``, so a reader that sees FINISHED sees the outcome (program order, which the
+   GIL turns into a total order).
+2. _register() appends a waiter to ``_waiters`` and then reads ``_state``; settling writes
+   ``_state`` and then copies ``_waiters`` (under the future's lock). list.append and the
+   copy are each atomic, so one of the two sees the other (see _register).
+3. _unregister() removes a waiter with list.remove() and no lock: atomic, and settling
+   iterates over a copy.
 """
 
 from __future__ import annotations
@@ -77,6 +108,7 @@ _STATE_TO_DESCRIPTION_MAP = {
 # States in which wait() and as_completed() count a future as settled.
 _SETTLED = frozenset((CANCELLED_AND_NOTIFIED, FINISHED))
 _new_lock = _thread.allocate_lock
+_new_rlock: Callable[[], Any] = _thread.RLock  # typeshed lacks _release_save & co.
 _CANCEL_STATES = frozenset((CANCELLED, CANCELLED_AND_NOTIFIED))
 _RETURN_CONDITIONS = (FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED)
 
@@ -116,6 +148,8 @@ def __getattr__(name: str) -> Any:
     # PEP 562: `_base.LOGGER` exists, but importing this module does not import logging.
     if name == "LOGGER":
         return _get_logger()
+    if name == "DoneAndNotDoneFutures":
+        return _done_and_not_done_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -126,7 +160,8 @@ class Future(_GenericBase[_T]):
     #   _state            one of the five states above
     #   _result           the value set by set_result()
     #   _exception        the exception set by set_exception()
-    #   _waiters          wait()/as_completed() waiters to tell on settling
+    #   _waiters          wait()/as_completed() waiters to tell on settling (ours, or the
+    #                     stdlib's: both speak add_result/add_exception/add_cancelled)
     #   _done_callbacks   callables to run once done (None until the first is added)
     #   _gates            one raw lock per thread blocked in result()/exception(), held
     #                     locked until settling releases it (None while nobody blocks)
@@ -136,44 +171,39 @@ class Future(_GenericBase[_T]):
     )
 
     def __init__(self) -> None:
-        self._lock = _new_lock()
+        self._lock = _new_rlock()
         self._state = PENDING
         self._result: Any = None
         self._exception: BaseException | None = None
-        self._waiters: list[_Waiter] = []
+        self._waiters: list[Any] = []
         self._done_callbacks: list[Callable[[Future[Any]], object]] | None = None
         self._gates: list[_thread.LockType] | None = None
 
     @property
     def _condition(self) -> _FutureCondition:
         """A threading.Condition look-alike over this future's lock (the stdlib's suites
-        set a state under `with f._condition:` and call `notify_all()`)."""
+        set a state under `with f._condition:` and call `notify_all()`; the stdlib's
+        wait() and as_completed() lock futures through it)."""
         return _FutureCondition(self)
 
-    # -- blocking (caller holds self._lock) -----------------------------------------------
-    def _block(self, timeout: float | None) -> bool:
-        """Release the lock, sleep until woken or timed out, re-take the lock."""
-        gate = _thread.allocate_lock()
+    # -- blocking -------------------------------------------------------------------------
+    def _add_gate(self) -> _thread.LockType:
+        # Caller holds self._lock.
+        gate = _new_lock()
         gate.acquire()
         if self._gates is None:
-            self._gates = []
-        self._gates.append(gate)
-        woken = False
-        self._lock.release()
-        try:
-            if timeout is None:
-                woken = gate.acquire()
-            elif timeout > 0:
-                woken = gate.acquire(True, timeout)
-            else:
-                woken = gate.acquire(False)
-        finally:
-            self._lock.acquire()
-            if not woken and self._gates is not None and gate in self._gates:
-                self._gates.remove(gate)
-        return woken
+            self._gates = [gate]
+        else:
+            self._gates.append(gate)
+        return gate
+
+    def _drop_gate(self, gate: _thread.LockType) -> None:
+        # A sleeper that was not woken takes its gate back. Caller holds self._lock.
+        if self._gates is not None and gate in self._gates:
+            self._gates.remove(gate)
 
     def _wake(self, count: int = -1) -> None:
+        # Caller holds self._lock.
         gates = self._gates
         if gates:
             if count < 0 or count >= len(gates):
@@ -183,14 +213,38 @@ class Future(_GenericBase[_T]):
             for gate in gates:
                 gate.release()
 
-    def _wait_until_done(self, timeout: float | None) -> None:
-        """Block until the future is done, or raise TimeoutError. Caller holds self._lock."""
-        if self._state not in _DONE_STATES:
-            self._block(timeout)
-            if self._state not in _DONE_STATES:
-                raise TimeoutError()
+    def _wait_done(self, timeout: float | None) -> None:
+        """Return once the future is done; raise TimeoutError if it is still not done when
+        the sleep ends (time is up, or a bare notify() woke it, as with the stdlib).
 
-    # -- reading ------------------------------------------------------------------------
+        The sleep happens outside `with self._lock:`, so no lock is released or re-taken
+        by hand on the usual path. A caller that already holds the lock (`with
+        f._condition: f.result()`, allowed by the stdlib) has every level of it released
+        for the sleep, as threading.Condition.wait() does.
+        """
+        lock = self._lock
+        with lock:
+            if self._state in _DONE_STATES:
+                return
+            gate = self._add_gate()
+        woken = False
+        try:
+            if lock._is_owned():
+                saved = lock._release_save()
+                try:
+                    woken = _sleep(gate, timeout)
+                finally:
+                    lock._acquire_restore(saved)
+            else:
+                woken = _sleep(gate, timeout)
+        finally:
+            if not woken:
+                with lock:
+                    self._drop_gate(gate)
+        if self._state not in _DONE_STATES:
+            raise TimeoutError()
+
+    # -- reading --------------------------------------------------------------------------
     def __repr__(self) -> str:
         state = self._state
         where = f"<{type(self).__name__} at {id(self):#x} state={_STATE_TO_DESCRIPTION_MAP[state]}"
@@ -209,46 +263,39 @@ class Future(_GenericBase[_T]):
     def done(self) -> bool:
         return self._state in _DONE_STATES
 
-    def _outcome(self) -> _T:
-        # Caller knows the state is FINISHED.
-        exc = self._exception
-        if exc is not None:
-            try:
-                raise exc
-            finally:
-                # Do not keep this frame (and so the exception) alive through a cycle.
-                del exc, self
-        return self._result  # type: ignore[no-any-return]
-
     def result(self, timeout: float | None = None) -> _T:
         """Return the call's value; raise its exception, CancelledError or TimeoutError."""
-        if self._state == FINISHED:  # fast path: a finished future never changes again
-            return self._outcome()
-        with self._lock:
-            self._wait_until_done(timeout)
+        if self._state != FINISHED:  # a finished future never changes again: no lock
+            self._wait_done(timeout)
             if self._state in _CANCEL_STATES:
                 raise CancelledError()
-        return self._outcome()
+        exc = self._exception
+        if exc is None:
+            return self._result  # type: ignore[no-any-return]
+        try:
+            raise exc
+        finally:
+            # The traceback holds this frame: without the del, exception -> traceback ->
+            # frame -> self -> exception would keep the future alive until a gc pass.
+            del exc, self
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Return the call's exception (None if it returned).
 
         Raises CancelledError or TimeoutError like result().
         """
-        if self._state == FINISHED:
-            return self._exception
-        with self._lock:
-            self._wait_until_done(timeout)
+        if self._state != FINISHED:
+            self._wait_done(timeout)
             if self._state in _CANCEL_STATES:
                 raise CancelledError()
-            return self._exception
+        return self._exception
 
-    # -- callbacks ----------------------------------------------------------------------
+    # -- callbacks ------------------------------------------------------------------------
     def add_done_callback(self, fn: Callable[[Future[_T]], object]) -> None:
         """Call fn(future) once the future is done (at once if it already is)."""
         lock = self._lock
-        lock.acquire()
         try:
+            lock.acquire()
             if self._state not in _DONE_STATES:
                 if self._done_callbacks is None:
                     self._done_callbacks = [fn]
@@ -256,14 +303,18 @@ class Future(_GenericBase[_T]):
                     self._done_callbacks.append(fn)
                 return
         finally:
-            lock.release()
+            try:
+                lock.release()
+            except RuntimeError:  # the acquire itself was interrupted: nothing to release
+                pass
         _run_callbacks((fn,), self)
 
-    # -- transitions --------------------------------------------------------------------
+    # -- transitions ----------------------------------------------------------------------
     def cancel(self) -> bool:
         """Cancel a pending call. False if it is running or finished, else True."""
-        self._lock.acquire()
+        lock = self._lock
         try:
+            lock.acquire()
             state = self._state
             if state != PENDING:
                 return state in _CANCEL_STATES
@@ -271,15 +322,19 @@ class Future(_GenericBase[_T]):
             self._wake()
             callbacks, self._done_callbacks = self._done_callbacks, None
         finally:
-            self._lock.release()
+            try:
+                lock.release()
+            except RuntimeError:  # the acquire itself was interrupted: nothing to release
+                pass
         if callbacks:
             _run_callbacks(callbacks, self)
         return True
 
     def set_running_or_notify_cancel(self) -> bool:
         """For executors: PENDING -> RUNNING (True), or acknowledge a cancel (False)."""
-        self._lock.acquire()
+        lock = self._lock
         try:
+            lock.acquire()
             state = self._state
             if state == PENDING:
                 self._state = RUNNING
@@ -287,44 +342,84 @@ class Future(_GenericBase[_T]):
             if state == CANCELLED:
                 self._state = CANCELLED_AND_NOTIFIED
                 for waiter in tuple(self._waiters):  # a copy: see _unregister
-                    waiter.future_settled(self)
+                    waiter.add_cancelled(self)
                 return False
         finally:
-            self._lock.release()
+            try:
+                lock.release()
+            except RuntimeError:  # the acquire itself was interrupted: nothing to release
+                pass
         _get_logger().critical("Future %s in unexpected state: %s", id(self), state)
         raise RuntimeError("Future in unexpected state")
 
-    def _settle(self, result: Any, exception: BaseException | None) -> None:
+    # set_result and set_exception are one body written twice (they differ in what they
+    # store and in what waiters are told): a shared helper costs a call per task.
+    def set_result(self, result: _T) -> None:
+        """For executors: the call returned `result`."""
         lock = self._lock
-        lock.acquire()
         try:
+            lock.acquire()
             if self._state not in _SETTABLE:
                 raise InvalidStateError(f"{self._state}: {self!r}")
             self._result = result
-            self._exception = exception
             self._state = FINISHED
             if self._waiters:
                 for waiter in tuple(self._waiters):  # a copy: see _unregister
-                    waiter.future_settled(self)
+                    waiter.add_result(self)
             if self._gates:
                 self._wake()
             callbacks, self._done_callbacks = self._done_callbacks, None
         finally:
-            lock.release()
+            try:
+                lock.release()
+            except RuntimeError:  # the acquire itself was interrupted: nothing to release
+                pass
         if callbacks:
             _run_callbacks(callbacks, self)
 
-    def set_result(self, result: _T) -> None:
-        """For executors: the call returned `result`."""
-        self._settle(result, None)
-
     def set_exception(self, exception: BaseException | None) -> None:
         """For executors: the call raised `exception`."""
-        self._settle(None, exception)
+        lock = self._lock
+        try:
+            lock.acquire()
+            if self._state not in _SETTABLE:
+                raise InvalidStateError(f"{self._state}: {self!r}")
+            self._exception = exception
+            self._state = FINISHED
+            if self._waiters:
+                # add_exception even for None: a FIRST_EXCEPTION wait() then returns, as
+                # the stdlib's does.
+                for waiter in tuple(self._waiters):  # a copy: see _unregister
+                    waiter.add_exception(self)
+            if self._gates:
+                self._wake()
+            callbacks, self._done_callbacks = self._done_callbacks, None
+        finally:
+            try:
+                lock.release()
+            except RuntimeError:  # the acquire itself was interrupted: nothing to release
+                pass
+        if callbacks:
+            _run_callbacks(callbacks, self)
 
 
 _DONE_STATES = frozenset((CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED))
 _SETTABLE = frozenset((PENDING, RUNNING))
+
+
+def _sleep(gate: _thread.LockType, timeout: float | None) -> bool:
+    """Sleep on `gate` until it is released (True) or `timeout` passes (False)."""
+    if timeout is None:
+        return gate.acquire()
+    if timeout > 0:
+        return gate.acquire(True, timeout)
+    return gate.acquire(False)
+
+
+def _lock_method(name: str) -> Any:
+    # `cond.<name>` is the lock's own C method, so `with f._condition:` acquires in C, with
+    # no Python frame (where a signal could land) between acquiring and entering the block.
+    return property(lambda cond: getattr(cond._lock, name))
 
 
 class _FutureCondition:
@@ -333,25 +428,31 @@ class _FutureCondition:
     Stateless: every instance for the same future behaves as the same condition.
     """
 
-    __slots__ = ("_future",)
+    __slots__ = ("_future", "_lock")
 
     def __init__(self, future: Future[Any]) -> None:
         self._future = future
+        self._lock = future._lock
 
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        return self._future._lock.acquire(blocking, timeout)
-
-    def release(self) -> None:
-        self._future._lock.release()
-
-    def __enter__(self) -> bool:
-        return self._future._lock.acquire()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._future._lock.release()
+    acquire = _lock_method("acquire")
+    release = _lock_method("release")
+    __enter__ = _lock_method("__enter__")
+    __exit__ = _lock_method("__exit__")
 
     def wait(self, timeout: float | None = None) -> bool:
-        return self._future._block(timeout)
+        lock, future = self._lock, self._future
+        if not lock._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        gate = future._add_gate()
+        saved = lock._release_save()
+        woken = False
+        try:
+            woken = _sleep(gate, timeout)
+        finally:
+            lock._acquire_restore(saved)
+            if not woken:
+                future._drop_gate(gate)
+        return woken
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -365,10 +466,12 @@ class _FutureCondition:
         return result
 
     def notify(self, n: int = 1) -> None:
+        if not self._lock._is_owned():
+            raise RuntimeError("cannot notify on un-acquired lock")
         self._future._wake(n)
 
     def notify_all(self) -> None:
-        self._future._wake()
+        self.notify(-1)
 
 
 def _run_callbacks(
@@ -389,52 +492,92 @@ def _failed(future: Future[Any]) -> bool:
 class _Waiter:
     """Collects the futures that settle while a wait()/as_completed() is blocked.
 
-    A future calls future_settled() under its own lock. The waiter's fields are guarded by
-    its own `_lock`. `_wakeup` is a raw lock, held while the blocked thread must sleep and
-    released to wake it.
+    It speaks the stdlib's waiter protocol (add_result, add_exception, add_cancelled), so
+    a future of either kind can tell it, and ours can tell the stdlib's waiters the same
+    way. A future calls these under its own lock. The waiter's fields are guarded by its
+    own `_lock`, except `installed` and `foreign`, written by the waiting thread before
+    arm(). `_wakeup` is a raw lock, held while the blocked thread must sleep and released
+    to wake it.
     """
 
-    __slots__ = ("_lock", "_wakeup", "return_when", "installed", "armed", "finished")
+    __slots__ = (
+        "_lock", "_wakeup", "on_any", "on_failure", "installed", "armed", "finished",
+        "claimed", "foreign",
+    )
 
     def __init__(self, return_when: str) -> None:
-        self._lock = _thread.allocate_lock()
-        self._wakeup = _thread.allocate_lock()
+        self._lock = _new_rlock()
+        self._wakeup = _new_lock()
         self._wakeup.acquire()
-        self.return_when = return_when
+        self.on_any = return_when in (FIRST_COMPLETED, _AS_COMPLETED)
+        self.on_failure = return_when == FIRST_EXCEPTION
         self.installed = 0  # futures it is registered on (written before arm())
         self.armed = False  # set once registration is complete
         self.finished: list[Future[Any]] = []
+        # Futures the registering thread found settled after adding the waiter: they
+        # count as settled before registration, so a late report of one is ignored.
+        self.claimed: set[Future[Any]] | None = None
+        # Foreign (stdlib) futures it is registered on: unregistered under their lock.
+        self.foreign: set[Future[Any]] | None = None
 
-    def _wake_if_satisfied(self, latest: Future[Any] | None) -> None:
-        # Caller holds self._lock.
-        if (
-            self.return_when in (FIRST_COMPLETED, _AS_COMPLETED)
-            or (self.armed and len(self.finished) >= self.installed)
-            or (latest is not None and self.return_when == FIRST_EXCEPTION and _failed(latest))
-        ) and self.finished and self._wakeup.locked():
-            self._wakeup.release()
-
-    def future_settled(self, future: Future[Any]) -> None:
-        self._lock.acquire()
+    def add_result(self, future: Future[Any]) -> None:
+        lock = self._lock
         try:
+            lock.acquire()
+            if self.claimed is not None and future in self.claimed:
+                return
             self.finished.append(future)
-            self._wake_if_satisfied(future)
+            if self.on_any or (self.armed and len(self.finished) >= self.installed):
+                if self._wakeup.locked():
+                    self._wakeup.release()
         finally:
-            self._lock.release()
+            try:
+                lock.release()
+            except RuntimeError:  # the acquire itself was interrupted: nothing to release
+                pass
+
+    add_cancelled = add_result
+
+    def add_exception(self, future: Future[Any]) -> None:
+        lock = self._lock
+        try:
+            lock.acquire()
+            if self.claimed is not None and future in self.claimed:
+                return
+            self.finished.append(future)
+            if (
+                self.on_any
+                or self.on_failure
+                or (self.armed and len(self.finished) >= self.installed)
+            ):
+                if self._wakeup.locked():
+                    self._wakeup.release()
+        finally:
+            try:
+                lock.release()
+            except RuntimeError:  # the acquire itself was interrupted: nothing to release
+                pass
+
+    def claim(self, future: Future[Any]) -> bool:
+        """`future` settled while being registered: take it as settled before (True),
+        unless it already reported here (False: it counts as registered)."""
+        with self._lock:
+            if future in self.finished:
+                return False
+            if self.claimed is None:
+                self.claimed = set()
+            self.claimed.add(future)
+            return True
 
     def arm(self) -> None:
         """Registration is complete: ALL_COMPLETED may now count to `installed`."""
         with self._lock:
             self.armed = True
-            self._wake_if_satisfied(None)
+            if self.finished and len(self.finished) >= self.installed and self._wakeup.locked():
+                self._wakeup.release()
 
     def block(self, timeout: float | None) -> None:
-        if timeout is None:
-            self._wakeup.acquire()
-        elif timeout > 0:
-            self._wakeup.acquire(True, timeout)
-        else:
-            self._wakeup.acquire(False)
+        _sleep(self._wakeup, timeout)
 
     def take_finished(self) -> list[Future[Any]]:
         """Hand over what settled so far and re-arm the wake-up (as_completed)."""
@@ -457,11 +600,11 @@ class _AcquireFutures:
 
     def __enter__(self) -> None:
         for future in self.futures:
-            future._lock.acquire()
+            future._condition.acquire()
 
     def __exit__(self, *exc_info: object) -> None:
         for future in self.futures:
-            future._lock.release()
+            future._condition.release()
 
 
 def _register(
@@ -469,24 +612,35 @@ def _register(
 ) -> list[Future[Any]]:
     """Register `waiter` on each unsettled future; return those it was registered on.
 
-    Futures found settled go to `settled`. One lock at a time is enough: a future checked
-    and registered under its lock either settled before (and is in `settled`) or will tell
-    the waiter when it does; a settled future never changes again, so the first, lock-free
-    look at `_state` is safe when it says "settled".
+    Futures found settled go to `settled`. Ours take no lock (see "Lock-free paths" at the
+    top): the waiter is appended first, then the state is read. A settling future changes
+    its state first, then copies its waiter list. So either the copy holds the waiter (the
+    future will report) or the read sees the settled state; when both happen, claim()
+    decides once, under the waiter's lock, which way the future counts.
+    A foreign (stdlib) future is checked and registered under its own Condition.
     """
     registered = []
     add_settled = settled.append if isinstance(settled, list) else settled.add
     for future in futures:
-        lock = future._lock
-        lock.acquire()
-        try:
-            if future._state in _SETTLED:
+        if isinstance(future, Future):
+            future._waiters.append(waiter)
+            if future._state not in _SETTLED:
+                registered.append(future)
+            elif waiter.claim(future):
+                future._waiters.remove(waiter)
                 add_settled(future)
             else:
-                future._waiters.append(waiter)
                 registered.append(future)
-        finally:
-            lock.release()
+        else:
+            with future._condition:
+                if future._state in _SETTLED:
+                    add_settled(future)
+                    continue
+                future._waiters.append(waiter)
+            registered.append(future)
+            if waiter.foreign is None:
+                waiter.foreign = set()
+            waiter.foreign.add(future)
     waiter.installed = len(registered)
     return registered
 
@@ -494,59 +648,61 @@ def _register(
 def _unregister(waiter: _Waiter, futures: Iterable[Future[Any]]) -> None:
     """Take `waiter` off each future's list.
 
-    Without the future's lock: list.remove() is atomic (under the GIL, and under a
-    per-object lock in free-threaded builds), and a settling future iterates over a copy
-    of its list, so a removal can neither be lost nor make it skip another waiter. A
-    waiter told about a future after its wait() returned simply goes unread.
+    Ours without their lock: list.remove() is atomic, and a settling future iterates over
+    a copy of its list, so a removal can neither be lost nor make it skip another waiter.
+    A waiter told about a future after its wait() returned simply goes unread. A foreign
+    future's list is changed only under its own Condition.
     """
+    foreign = waiter.foreign
     for future in futures:
+        if foreign is not None and future in foreign:
+            with future._condition:
+                if waiter in future._waiters:
+                    future._waiters.remove(waiter)
+            continue
         try:
             future._waiters.remove(waiter)
         except ValueError:
             pass
 
 
-class DoneAndNotDoneFutures(tuple):  # type: ignore[type-arg]
-    """wait()'s answer: (done, not_done), two sets. Built as a plain tuple subclass so that
-    importing the package does not build a namedtuple class."""
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    __slots__ = ()
-    _fields = ("done", "not_done")
-
-    def __new__(cls, done: set[Future[Any]], not_done: set[Future[Any]]) -> DoneAndNotDoneFutures:
-        return tuple.__new__(cls, (done, not_done))
-
-    @property
-    def done(self) -> set[Future[Any]]:
-        return self[0]  # type: ignore[no-any-return]
-
-    @property
-    def not_done(self) -> set[Future[Any]]:
-        return self[1]  # type: ignore[no-any-return]
-
-    def __repr__(self) -> str:
-        return f"DoneAndNotDoneFutures(done={self[0]!r}, not_done={self[1]!r})"
-
-    def __getnewargs__(self) -> tuple[set[Future[Any]], set[Future[Any]]]:
-        return (self[0], self[1])  # so that copy and pickle rebuild it
-
-    def _asdict(self) -> dict[str, set[Future[Any]]]:
-        return {"done": self[0], "not_done": self[1]}
-
-    @classmethod
-    def _make(cls, iterable: Iterable[set[Future[Any]]]) -> DoneAndNotDoneFutures:
-        done, not_done = iterable
-        return cls(done, not_done)
-
-    def _replace(self, **changes: set[Future[Any]]) -> DoneAndNotDoneFutures:
-        fields = self._asdict()
-        unknown = set(changes) - set(fields)
-        if unknown:
-            raise ValueError(f"Got unexpected field names: {sorted(unknown)!r}")
-        fields.update(changes)
-        return DoneAndNotDoneFutures(fields["done"], fields["not_done"])
+    class DoneAndNotDoneFutures(NamedTuple):
+        done: set[Future[Any]]
+        not_done: set[Future[Any]]
 
 
+def _done_and_not_done_class() -> type[DoneAndNotDoneFutures]:
+    """wait()'s answer type, `collections.namedtuple("DoneAndNotDoneFutures", "done
+    not_done")` exactly as the stdlib's (so `_make`, `_replace`, `__match_args__`, pickling
+    and the error messages are those of the running Python). Built on first use (wait(),
+    or the module attribute), not at import: building a namedtuple costs more than
+    importing this whole module."""
+    global _done_and_not_done
+    with _build_lock:
+        built: Any = globals().get("DoneAndNotDoneFutures")
+        if built is None:
+            import collections
+
+            namedtuple: Any = collections.namedtuple
+            built = namedtuple("DoneAndNotDoneFutures", "done not_done", module=__name__)
+            globals()["DoneAndNotDoneFutures"] = built
+        _done_and_not_done = built
+        return built  # type: ignore[no-any-return]
+
+
+def _first_done_and_not_done(
+    done: set[Future[Any]], not_done: set[Future[Any]]
+) -> DoneAndNotDoneFutures:
+    return _done_and_not_done_class()(done, not_done)
+
+
+_build_lock = _new_lock()
+# wait() builds its answer with this: the class itself once it exists.
+_done_and_not_done: Callable[[set[Future[Any]], set[Future[Any]]], DoneAndNotDoneFutures]
+_done_and_not_done = _first_done_and_not_done
 
 def wait(
     fs: Iterable[Future[Any]], timeout: float | None = None, return_when: str = ALL_COMPLETED
@@ -558,7 +714,7 @@ def wait(
     futures = set(fs)
     done = {f for f in futures if f._state in _SETTLED}
     if _satisfied(return_when, done, len(futures)):
-        return DoneAndNotDoneFutures(done, futures - done)
+        return _done_and_not_done(done, futures - done)
     if return_when not in _RETURN_CONDITIONS:
         raise ValueError(f"Invalid return condition: {return_when!r}")
     waiter = _Waiter(return_when)
@@ -571,7 +727,7 @@ def wait(
         _unregister(waiter, registered)
     with waiter._lock:
         done.update(waiter.finished)
-    return DoneAndNotDoneFutures(done, futures - done)
+    return _done_and_not_done(done, futures - done)
 
 
 def _satisfied(return_when: str, done: set[Future[Any]], total: int) -> bool:
@@ -631,15 +787,28 @@ def _check_buffersize(buffersize: object) -> None:
         raise ValueError("buffersize must be None or > 0")
 
 
-def _result_then_forget(future: Future[_T], deadline: float | None) -> _T:
-    """The future's result; on timeout (or any other way out) the future is cancelled."""
-    try:
-        if deadline is None:
-            return future.result()
-        return future.result(deadline - time.monotonic())
-    finally:
-        future.cancel()
-        del future
+if sys.version_info >= (3, 10):
+
+    def _result_then_forget(future: Future[_T], deadline: float | None) -> _T:
+        """The future's result; on timeout (or any other way out) the future is cancelled."""
+        try:
+            if deadline is None:
+                return future.result()
+            return future.result(deadline - time.monotonic())
+        finally:
+            future.cancel()
+            del future  # a raised exception's traceback holds this frame
+
+else:
+
+    def _result_then_forget(future: Future[_T], deadline: float | None) -> _T:
+        """The future's result. 3.9's stdlib leaves the future it timed out on pending."""
+        try:
+            if deadline is None:
+                return future.result()
+            return future.result(deadline - time.monotonic())
+        finally:
+            del future  # a raised exception's traceback holds this frame
 
 
 class Executor:

@@ -158,11 +158,11 @@ def test_map_close_cancels_pending(mod: ModuleType) -> None:
 # ----------------------------------------------------------------------------- timeout
 
 def test_map_timeout_cancels_current_and_rest(mod: ModuleType) -> None:
-    """gh-95166: the future being awaited when the timeout fires is cancelled too."""
+    """gh-95166 (3.10+): the future being awaited when the timeout fires is cancelled too.
+    3.9's stdlib leaves that one pending (so it still runs); futures_impl follows the
+    running interpreter's stdlib."""
     import sys
 
-    if is_stdlib(mod) and sys.version_info < (3, 10):
-        pytest.skip("stdlib before 3.10 does not cancel the awaited future (gh-95166)")
     stop = threading.Event()
     log: list[str] = []
 
@@ -185,7 +185,10 @@ def test_map_timeout_cancels_current_and_rest(mod: ModuleType) -> None:
         finally:
             stop.set()
         fut.result()
-    assert log == ["first started", "first stopped"]
+    expected = ["first started", "first stopped"]
+    if sys.version_info < (3, 10):
+        expected += ["second started", "second stopped"]
+    assert log == expected
 
 
 def test_map_timeout_not_hit(mod: ModuleType) -> None:
