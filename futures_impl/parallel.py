@@ -82,6 +82,34 @@ def _default_label(item: Any, limit: int = 80) -> str:
     return text
 
 
+#: On the main thread, how long one wait for the next result may last before the loop
+#: wakes up to let a pending Ctrl-C through (see _completion_order).
+MAIN_THREAD_WAKEUP = 0.5
+
+
+def _completion_order(futures: List[_base.Future[R]]) -> Iterator[_base.Future[R]]:
+    """``as_completed(futures)``; on the main thread, in slices of MAIN_THREAD_WAKEUP.
+
+    CPython runs a signal handler (Ctrl-C's KeyboardInterrupt) only between bytecodes,
+    and an untimed lock wait is woken by a signal only if the signal reaches that very
+    thread while it sleeps: one that arrives just before the main thread blocks, or is
+    delivered to a worker thread, stays pending until the wait ends, which may be never
+    (seen under load: the interrupted run then hangs). A timed wait bounds that delay.
+    Each slice re-registers on the futures still pending: O(pending) per slice.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield from _base.as_completed(futures)
+        return
+    pending = set(futures)
+    while pending:
+        try:
+            for fut in _base.as_completed(pending, timeout=MAIN_THREAD_WAKEUP):
+                pending.discard(fut)
+                yield fut
+        except _base.TimeoutError:
+            pass  # a slice ended: a pending signal handler has just had its chance
+
+
 class Parallelized(Generic[R]):
     """Call ``fn`` once per input on a pool; iterate ``(input, result, error)`` as calls finish.
 
@@ -346,7 +374,7 @@ class Parallelized(Generic[R]):
     def _run_pool(self) -> Iterator[Tuple[Any, Optional[R], Optional[BaseException]]]:
         results = self._results
         pending = [fut for fut, index in self._futures.items() if index not in results]
-        for fut in _base.as_completed(pending):  # resumes where an earlier loop stopped
+        for fut in _completion_order(pending):  # resumes where an earlier loop stopped
             index = self._futures[fut]
             if fut.cancelled():
                 # Someone else cancelled it (a shared executor's shutdown...).

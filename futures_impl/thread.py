@@ -25,8 +25,11 @@ Rules that keep the pool from hanging (each has a regression test):
 - A worker survives an error raised outside the user's call (the item's future gets it);
   the pool never silently loses capacity.
 - Every lock is taken with `with` (a KeyboardInterrupt cannot land between acquiring and
-  arming the release), and the loops that settle drained items finish their work before
-  re-raising a KeyboardInterrupt that landed in the middle (see _settle_all).
+  arming the release; on 3.9 alone, the interpreter still checks for signals between a
+  with block's end and its __exit__ call, a window no Python code can close), and the
+  loops that settle drained items finish their work before re-raising a
+  KeyboardInterrupt that landed in the middle (see _settle_all). What CPython's own
+  Thread.start() does when interrupted is handled in _start_worker.
 
 Lock-free paths and the GIL (the one place this is argued for this module):
 1. `_IdleTokens`: deque.append/deque.pop are single C calls, atomic under the GIL; on a
@@ -159,26 +162,30 @@ def _fail_item(item: _WorkItem, error: BaseException) -> None:
 
 
 def _settle_all(items: list[_WorkItem], settle: Callable[[_WorkItem], None]) -> None:
-    """settle(item) for every item, with no executor lock held (done-callbacks run here).
+    """settle(item) for every item, then empty the list; no executor lock is held (the
+    futures' done-callbacks run here, and may call submit()).
 
     A KeyboardInterrupt landing in the middle is re-raised only once every item is
-    settled: the items were taken off the queue, so nobody else would ever settle them
-    and whoever waits on their futures would hang. settle() is idempotent, so an item
-    interrupted half way is simply settled again. An ordinary exception from settle()
-    (a future put in an impossible state by its user) skips that item.
+    settled: the items were taken off the queue, so nobody else would ever settle them and
+    whoever waits on their futures would hang. settle() is idempotent, so an item cut off
+    half way is settled again, and a list left non-empty by an interrupt landing after
+    the loop is finished by the next call. An ordinary exception from settle() (a future
+    put in an impossible state by its user) is logged and skips that item.
     """
     interrupted: BaseException | None = None
-    while items:
+    done = 0
+    while done < len(items):
         try:
-            while items:
-                settle(items[-1])
-                items.pop()
+            while done < len(items):
+                settle(items[done])
+                done += 1
         except BaseException as exc:
             if isinstance(exc, Exception):
-                items.pop()
+                done += 1
                 _base._get_logger().critical("Exception settling a work item", exc_info=True)
             elif interrupted is None:
                 interrupted = exc
+    del items[:done]
     if interrupted is not None:
         raise interrupted
 
@@ -316,6 +323,10 @@ class ThreadPoolExecutor(_base.Executor):
         self._broken: str | bool = False
         self._shutdown = False
         self._shutdown_lock = threading.Lock()
+        # Items shutdown(cancel_futures=True) took off the queue and has yet to settle:
+        # filled under _shutdown_lock, emptied by _settle_all (no lock; see there).
+        self._cancelling: list[_WorkItem] = []
+        self._start_interrupted = False  # under _shutdown_lock: see _start_worker
         self._thread_name_prefix = thread_name_prefix or (
             f"ThreadPoolExecutor-{self._pool_counter()}"
         )
@@ -333,7 +344,9 @@ class ThreadPoolExecutor(_base.Executor):
             # A worker first (its start may be refused: then nothing is enqueued), then
             # the item; _python_exit posts its stop signal under this lock, after it.
             if not self._idle_semaphore.acquire(timeout=0):
-                if len(self._threads) < self._max_workers:
+                if len(self._threads) < self._max_workers or (
+                    self._start_interrupted and self._forget_dead_workers()
+                ):
                     self._start_worker()
             future: _base.Future[Any] = _base.Future()
             self._work_queue.put(_WorkItem(future, fn, args, kwargs))
@@ -370,28 +383,46 @@ class ThreadPoolExecutor(_base.Executor):
             self._threads.add(thread)
             try:
                 thread.start()
-            except Exception:  # the thread could not be started ("can't start new thread")
-                self._threads.discard(thread)
-                del _live_workers[thread]
+            except BaseException:
+                # Either the thread could not be made ("can't start new thread"), or a
+                # KeyboardInterrupt cut start() short while it waited for the thread to
+                # run; CPython's Condition.wait() may then raise "release unlocked lock"
+                # instead, and may kill the new thread before it runs our code. Keep it
+                # registered unless it never existed; the next submit() that finds the
+                # pool full checks for such a dead worker (_forget_dead_workers).
+                self._start_interrupted = True
+                if thread not in threading.enumerate():
+                    self._threads.discard(thread)
+                    _live_workers.pop(thread, None)
                 raise
 
-    def _drain(self) -> list[_WorkItem]:
-        # Caller holds _shutdown_lock. Items taken here are settled by the caller, after
-        # releasing the lock.
-        items: list[_WorkItem] = []
-        while True:
-            try:
-                item = self._work_queue.get_nowait()
-            except queue.Empty:
-                return items
-            if item is not None:
-                items.append(item)
+    def _forget_dead_workers(self) -> bool:
+        """After an interrupted start(): drop workers that died before running. Caller holds
+        _shutdown_lock. True if that made room for a new worker."""
+        self._start_interrupted = False
+        dead = {t for t in self._threads if t.ident is not None and not t.is_alive()}
+        self._threads -= dead
+        return len(self._threads) < self._max_workers
+
+    def _drain_into(self, items: list[_WorkItem]) -> None:
+        """Move the queued items, up to the first stop signal (consumed), into `items`.
+
+        Caller holds _shutdown_lock and settles them after releasing it. One C-level call:
+        a KeyboardInterrupt lands before or after it, never between taking an item off the
+        queue and recording it. No item is ever queued behind a stop signal: signals are
+        posted once the pool is shut down (or collected, or the interpreter exits).
+        """
+        try:
+            items.extend(iter(self._work_queue.get_nowait, None))
+        except queue.Empty:
+            pass
 
     def _initializer_failed(self) -> None:
+        items: list[_WorkItem] = []
         with self._shutdown_lock:
             self._broken = "A thread initializer failed, the thread pool is not usable anymore"
             self._shutdown = True
-            items = self._drain()
+            self._drain_into(items)
             self._work_queue.put(None)  # let idle siblings see the pool is done for
         broken = self._broken
         _settle_all(items, lambda item: _fail_item(item, BrokenThreadPool(broken)))
@@ -399,10 +430,13 @@ class ThreadPoolExecutor(_base.Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._shutdown_lock:
             self._shutdown = True
-            items = self._drain() if cancel_futures else []
+            if cancel_futures:
+                self._drain_into(self._cancelling)
             self._work_queue.put(None)
-        # Settle fully (so wait()/as_completed() on them do not hang), outside the lock.
-        _settle_all(items, _cancel_item)
+        # Settle fully (so wait()/as_completed() on them do not hang), outside the lock;
+        # this also finishes what a shutdown() cut short by Ctrl-C left in _cancelling.
+        if self._cancelling:
+            _settle_all(self._cancelling, _cancel_item)
         if wait:
             for thread in list(self._threads):
                 _join(thread)

@@ -96,3 +96,59 @@ def test_sigint_mid_run_cancels_pending_and_exits(mode: str) -> None:
         expected = "interrupted: 0/10 completed, 9 cancelled before starting, 1 abandoned"
     assert expected in err
     assert "ALIVE []" in lines
+
+
+MISSED_SIGNAL_CHILD = textwrap.dedent(
+    """
+    import signal, threading
+    from futures_impl.parallel import Parallelized
+
+    lock = threading.Lock()
+    started = []
+
+    def task(i):
+        with lock:
+            started.append(i)
+            last = len(started) == 2
+        if last:
+            # SIGINT delivered to this worker thread: its C-level handler runs here and
+            # only flags the signal; the main thread, asleep in a lock wait, is not woken.
+            # (The same happens when a SIGINT arrives just before the main thread blocks.)
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+        # Returns at once when the run is aborted; 30 s bounds a broken test.
+        par.stop_event.wait(30)
+        return i
+
+    par = Parallelized(task, range(6), unpack="value", num_threads=2, progress=False)
+    try:
+        with par:
+            for item, result, error in par:
+                print("RESULT", item, flush=True)
+    except KeyboardInterrupt:
+        print("CAUGHT KeyboardInterrupt", flush=True)
+    print("COMPLETED", par.completed, "CANCELLED", len(par.cancelled),
+          "ABANDONED", len(par.abandoned), flush=True)
+    """
+)
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
+def test_sigint_that_misses_the_sleeping_main_thread_still_interrupts() -> None:
+    """Before the fix, the main thread slept in an untimed wait until a task finished (30 s
+    here, forever for a task that waits for the run to stop): the interrupt then found
+    finished calls, not the two running ones. Now the wait is sliced on the main thread."""
+    proc = subprocess.run(
+        [sys.executable, "-c", MISSED_SIGNAL_CHILD],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
+        timeout=80,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "CAUGHT KeyboardInterrupt",
+        "COMPLETED 0 CANCELLED 4 ABANDONED 2",
+    ], proc.stdout + proc.stderr

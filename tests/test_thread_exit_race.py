@@ -52,6 +52,9 @@ PROGRAM = textwrap.dedent(
 MESSAGES = (
     "cannot schedule new futures after interpreter shutdown",
     "cannot schedule new futures after shutdown",
+    # 3.12+: the interpreter refuses new threads once its exit has begun, and a submit
+    # that needed one more worker fails with Thread.start()'s own error.
+    "can't create new thread at interpreter shutdown",
 )
 
 
@@ -73,11 +76,13 @@ def _run(module: str) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
-def _check(result: tuple[int, str, str]) -> None:
+def _check(result: tuple[int, str, str], refused_may_run: bool) -> None:
     returncode, out, err = result
     assert returncode == 0, err
     fields = out.split()
-    assert fields[:4] == ["REFUSED_RAN", "False", "UNSETTLED", "0"], out
+    assert fields[2:4] == ["UNSETTLED", "0"], out
+    if not refused_may_run:
+        assert fields[:2] == ["REFUSED_RAN", "False"], out
     assert out.split("MESSAGE ", 1)[1].strip() in MESSAGES, out
 
 
@@ -87,5 +92,8 @@ def test_submit_racing_interpreter_exit(module: str, runs: int) -> None:
     # Two children at a time: each is mostly interpreter start-up and exit.
     with _Runner(max_workers=2) as runner:
         results = list(runner.map(_run, [module] * runs))
+    # The stdlib enqueues before it starts a worker: on 3.12+, when the start is refused
+    # ("can't create new thread"), submit() raises and yet the call runs (observed).
+    refused_may_run = module == "concurrent.futures"
     for result in results:
-        _check(result)
+        _check(result, refused_may_run)

@@ -79,8 +79,14 @@ def test_callback_submits_during_shutdown_cancel_futures() -> None:
         CALLBACK_SUBMITS
         + f"""
 ex = cf.ThreadPoolExecutor(max_workers=1)
-gate = threading.Event()
-running = ex.submit(gate.wait, {BOUND})
+gate, started = threading.Event(), threading.Event()
+
+def blocker():
+    started.set()
+    return gate.wait({BOUND})
+
+running = ex.submit(blocker)
+started.wait({BOUND})  # the worker is busy: the next call stays queued
 queued = ex.submit(int, 1)
 queued.add_done_callback(callback)
 # shutdown() runs the callback; if that deadlocks, it is on this helper thread.
