@@ -194,3 +194,50 @@ def test_workers_hit_by_internal_errors_the_pool_still_runs(
         assert 1 <= len(ex._threads) <= 2 and all(t.is_alive() for t in ex._threads)
     finally:
         ex.shutdown(wait=True)
+
+
+def test_worker_whose_start_was_interrupted_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KeyboardInterrupt inside CPython's Thread.start() can kill the new thread before
+    it runs any pool code (threading's Condition is not interrupt-safe). The pool keeps such
+    a thread registered (it may be alive), and the next submit() that finds the pool full
+    drops it if it died and starts a replacement, rather than queueing behind a corpse."""
+    real_start = threading.Thread.start
+    release = threading.Event()
+
+    def interrupted_start(self: threading.Thread) -> None:
+        self._target = release.wait  # type: ignore[attr-defined]  # dies without serving
+        self._args, self._kwargs = (BOUND,), {}  # type: ignore[attr-defined]
+        real_start(self)
+        raise KeyboardInterrupt
+
+    ex = futures_impl.ThreadPoolExecutor(max_workers=1)
+    try:
+        monkeypatch.setattr(threading.Thread, "start", interrupted_start)
+        with pytest.raises(KeyboardInterrupt):
+            ex.submit(int, 1)
+        monkeypatch.undo()
+        (corpse,) = ex._threads  # registered: it was running when start() was interrupted
+        release.set()
+        corpse.join(BOUND)
+        assert not corpse.is_alive()
+        assert ex.submit(pow, 2, 5).result(BOUND) == 32
+        assert corpse not in ex._threads and len(ex._threads) == 1
+    finally:
+        release.set()
+        ex.shutdown(wait=True)
+
+
+def test_thread_that_cannot_start_is_not_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_start(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    ex = futures_impl.ThreadPoolExecutor(max_workers=1)
+    try:
+        monkeypatch.setattr(threading.Thread, "start", failing_start)
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            ex.submit(int, 1)
+        monkeypatch.undo()
+        assert len(ex._threads) == 0
+        assert ex.submit(pow, 2, 5).result(BOUND) == 32
+    finally:
+        ex.shutdown(wait=True)
