@@ -110,34 +110,39 @@ def _join(thread: threading.Thread) -> None:
             raise  # shutdown(wait=True) from one of the pool's own tasks, as in the stdlib
 
 
+_Future = _base.Future  # submit() makes one per call: spare it the module lookup
+
+
 class BrokenThreadPool(_base.BrokenExecutor):
     """A worker thread failed its initializer; the pool runs nothing more."""
 
 
-class _WorkItem:
-    __slots__ = ("future", "fn", "args", "kwargs")
+class _WorkItem(tuple):  # type: ignore[type-arg]
+    """One submitted call: the tuple (future, fn, args, kwargs).
 
-    def __init__(
-        self, future: _base.Future[Any], fn: Callable[..., Any], args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> None:
-        self.future = future
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
+    A tuple subclass, so that making one in submit() (a hot path) is a single C-level
+    call rather than a Python __init__.
+    """
+
+    __slots__ = ()
+
+    @property
+    def future(self) -> _base.Future[Any]:
+        return self[0]  # type: ignore[no-any-return]
 
     def run(self) -> None:
-        future = self.future
+        future, fn, args, kwargs = self
         if not future.set_running_or_notify_cancel():
             return
         try:
-            outcome = self.fn(*self.args, **self.kwargs)
+            outcome = fn(*args, **kwargs)
         except BaseException as exc:
             future.set_exception(exc)
             # The traceback references this frame: drop the frame's references to the
-            # future (and so to the exception), or frame, future and exception form a
-            # cycle that keeps this worker's whole stack, thread object included, alive.
-            del future, self
+            # future (and so to the exception) and to the call, or frame, future and
+            # exception form a cycle that keeps this worker's whole stack, thread object
+            # included, alive, and the call's arguments with it.
+            del future, self, fn, args, kwargs
         else:
             future.set_result(outcome)
 
@@ -191,33 +196,33 @@ def _settle_all(items: list[_WorkItem], settle: Callable[[_WorkItem], None]) -> 
 
 
 class _IdleTokens:
-    """A count of idle workers, with the two operations the pool needs.
+    """A count of idle workers: a deque of tokens.
 
-    release() adds a token; acquire(timeout=0) takes one if any. Both are single C-level
-    deque operations, atomic under the GIL, so no Python-level lock is taken per task.
-    release is a C-level callable (a partial of deque.append), so a worker can hold it and
-    mark itself idle without a Python frame and without a reference to the pool.
+    A worker adds one (release, a C-level callable: a partial of deque.append, so a worker
+    marks itself idle without a Python frame and without a reference to the pool). Only
+    submit() takes them, under the pool's `_shutdown_lock`, inline (`if tokens:
+    tokens.pop()`): the pops are serialised by that lock and the appends cannot empty the
+    deque, so the pop cannot fail. acquire() is the semaphore-like interface for code
+    outside the pool (tests); it takes the same lock.
     """
 
-    __slots__ = ("_tokens", "release")
+    __slots__ = ("_tokens", "_lock", "release")
 
-    def __init__(self) -> None:
+    def __init__(self, lock: threading.Lock) -> None:
         from collections import deque
         from functools import partial
 
         self._tokens: Any = deque()
+        self._lock = lock
         self.release: Callable[[], None] = partial(self._tokens.append, None)
 
     def acquire(self, blocking: bool = False, timeout: float | None = 0) -> bool:
         if blocking and timeout != 0:
             raise ValueError("idle tokens are only ever taken without blocking")
-        tokens = self._tokens
-        if tokens:
-            try:
-                tokens.pop()
+        with self._lock:
+            if self._tokens:
+                self._tokens.pop()
                 return True
-            except IndexError:  # another submitter took the last one meanwhile
-                pass
         return False
 
 
@@ -318,11 +323,13 @@ class ThreadPoolExecutor(_base.Executor):
             raise TypeError("initializer must be a callable")
         self._max_workers = max_workers
         self._work_queue: queue.SimpleQueue[_WorkItem | None] = queue.SimpleQueue()
-        self._idle_semaphore = _IdleTokens()
+        self._enqueue = self._work_queue.put
+        self._shutdown_lock = threading.Lock()
+        self._idle_semaphore = _IdleTokens(self._shutdown_lock)
+        self._idle_tokens = self._idle_semaphore._tokens  # submit() pops these inline
         self._threads: set[threading.Thread] = set()
         self._broken: str | bool = False
         self._shutdown = False
-        self._shutdown_lock = threading.Lock()
         # Items shutdown(cancel_futures=True) took off the queue and has yet to settle:
         # filled under _shutdown_lock, emptied by _settle_all (no lock; see there).
         self._cancelling: list[_WorkItem] = []
@@ -335,27 +342,35 @@ class ThreadPoolExecutor(_base.Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> _base.Future[Any]:
         with self._shutdown_lock:
-            if self._broken:
-                raise BrokenThreadPool(self._broken)
-            if self._shutdown:
+            if self._shutdown:  # also set when _broken is
+                if self._broken:
+                    raise BrokenThreadPool(self._broken)
                 raise RuntimeError("cannot schedule new futures after shutdown")
             if _exiting:
                 raise RuntimeError("cannot schedule new futures after interpreter shutdown")
-            # A worker first (its start may be refused: then nothing is enqueued), then
-            # the item; _python_exit posts its stop signal under this lock, after it.
-            if not self._idle_semaphore.acquire(timeout=0):
-                if len(self._threads) < self._max_workers or (
-                    self._start_interrupted and self._forget_dead_workers()
-                ):
-                    self._start_worker()
-            future: _base.Future[Any] = _base.Future()
-            self._work_queue.put(_WorkItem(future, fn, args, kwargs))
+            # _python_exit posts its stop signal under this lock, so it goes after the item.
+            future: _base.Future[Any] = _Future()
+            item = _WorkItem((future, fn, args, kwargs))
+            self._enqueue(item)
+            tokens = self._idle_tokens
+            if tokens:
+                tokens.pop()  # an idle worker will take the item
+            elif len(self._threads) < self._max_workers or (
+                self._start_interrupted and self._forget_dead_workers()
+            ):
+                self._start_worker(item)
             return future
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
-    def _start_worker(self) -> None:
-        # Caller holds _shutdown_lock.
+    def _start_worker(self, item: _WorkItem) -> None:
+        """Start one more worker for `item`, just queued. Caller holds _shutdown_lock.
+
+        The item is queued first so that the new thread finds it at once. If no worker
+        can be started, the pool still runs the item when it has another worker (the
+        exit hook's stop signal, if any, is queued behind it); when it has none, the item
+        is taken back and submit() raises: a refused submit() has no effect.
+        """
         work_queue = self._work_queue
 
         def wake_workers_when_collected(_: object, q: queue.SimpleQueue[Any] = work_queue) -> None:
@@ -375,26 +390,45 @@ class ThreadPoolExecutor(_base.Executor):
         )
         with _exit_lock:
             if _exiting:
-                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
-            # Registered before it starts: a KeyboardInterrupt landing inside start()
-            # (which waits for the thread to run) must not leave a running worker that
-            # shutdown() and the exit hook do not know about (see _join).
-            _live_workers[thread] = (work_queue, self._shutdown_lock)
-            self._threads.add(thread)
-            try:
-                thread.start()
-            except BaseException:
-                # Either the thread could not be made ("can't start new thread"), or a
-                # KeyboardInterrupt cut start() short while it waited for the thread to
-                # run; CPython's Condition.wait() may then raise "release unlocked lock"
-                # instead, and may kill the new thread before it runs our code. Keep it
-                # registered unless it never existed; the next submit() that finds the
-                # pool full checks for such a dead worker (_forget_dead_workers).
-                self._start_interrupted = True
-                if thread not in threading.enumerate():
+                error: Exception | None = RuntimeError(
+                    "cannot schedule new futures after interpreter shutdown"
+                )
+            else:
+                error = None
+                # Registered before it starts: a KeyboardInterrupt landing inside start()
+                # (which waits for the thread to run) must not leave a running worker
+                # that shutdown() and the exit hook do not know about (see _join).
+                _live_workers[thread] = (work_queue, self._shutdown_lock)
+                self._threads.add(thread)
+                try:
+                    thread.start()
+                except BaseException as exc:
+                    if thread in threading.enumerate():
+                        # The thread exists: a KeyboardInterrupt cut start() short while
+                        # it waited for the thread to run (CPython's Condition.wait() may
+                        # turn it into "release unlocked lock"), and it may also have
+                        # killed the new thread before it ran our code. The next
+                        # submit() that finds the pool full checks for such a dead
+                        # worker (_forget_dead_workers). The item stays queued.
+                        self._start_interrupted = True
+                        raise
+                    # It never ran: "can't start new thread" and the like.
                     self._threads.discard(thread)
-                    _live_workers.pop(thread, None)
-                raise
+                    del _live_workers[thread]
+                    if not isinstance(exc, Exception):
+                        raise
+                    error = exc
+        if error is not None and not self._threads:
+            self._take_back(item)
+            raise error
+
+    def _take_back(self, item: _WorkItem) -> None:
+        # The pool has no worker, so nobody else reads the queue. Caller holds the lock.
+        others: list[_WorkItem] = []
+        self._drain_into(others)
+        for other in others:
+            if other is not item:
+                self._work_queue.put(other)
 
     def _forget_dead_workers(self) -> bool:
         """After an interrupted start(): drop workers that died before running. Caller holds

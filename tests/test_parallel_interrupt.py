@@ -105,12 +105,14 @@ MISSED_SIGNAL_CHILD = textwrap.dedent(
 
     lock = threading.Lock()
     started = []
+    entered = threading.Event()  # the with block is entered: every call is submitted
 
     def task(i):
         with lock:
             started.append(i)
             last = len(started) == 2
         if last:
+            entered.wait(30)
             # SIGINT delivered to this worker thread: its C-level handler runs here and
             # only flags the signal; the main thread, asleep in a lock wait, is not woken.
             # (The same happens when a SIGINT arrives just before the main thread blocks.)
@@ -122,6 +124,7 @@ MISSED_SIGNAL_CHILD = textwrap.dedent(
     par = Parallelized(task, range(6), unpack="value", num_threads=2, progress=False)
     try:
         with par:
+            entered.set()
             for item, result, error in par:
                 print("RESULT", item, flush=True)
     except KeyboardInterrupt:
