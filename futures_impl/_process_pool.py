@@ -44,7 +44,10 @@ if TYPE_CHECKING:
 PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy...
 PREFETCH_FAST = 8  # ...or when its calls are known to be short (< FAST seconds)
 FAST = 0.002
-EXTRA_QUEUED_CALLS = 1  # the pool commits at most max_workers + this beyond running calls
+# The pool commits at most max_workers + this many calls beyond the running ones (the
+# stdlib's window: cancel() stops as much). Larger values give tiny calls more runway
+# (throughput) and make fewer queued calls cancellable; docs/process.md has the numbers.
+EXTRA_QUEUED_CALLS = 1
 # The BrokenProcessPool texts are observable behaviour (reference notes, section 3.5).
 _ABRUPTLY = "terminated abruptly"
 POOL_BROKEN = f"A child process {_ABRUPTLY}, the process pool is not usable anymore"
