@@ -20,7 +20,9 @@ forcefully shut down), the waiting calls fail with BrokenProcessPool instead of 
 Lock-free reads that rely on the GIL (each a single attribute load of a value written
 whole; a stale value only delays an action that is re-checked under `lock`):
 `break_later` read by the writer thread to decide on a wake-up; `broken`, `finished`,
-`started` and `owner_gone` read as flags by the facade and the manager's loop.
+`started` and `owner_gone` read as flags by the facade and the manager's loop;
+`CallQueue._thread`, written once by start() before any join_thread() can need it.
+Every lock is taken with `with`: a KeyboardInterrupt cannot leave one held.
 """
 
 from __future__ import annotations

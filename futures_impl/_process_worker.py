@@ -10,6 +10,8 @@ A frame that cannot be unpickled is fatal for the pool (the stdlib breaks the po
 the worker reports it as `(-1, False, (exception, text))` and exits. With
 `max_tasks` the worker leaves on its own after that many calls; the parent knows the
 count too and never sends it more.
+
+The worker runs one thread and takes no lock: nothing here relies on the GIL.
 """
 
 from __future__ import annotations
