@@ -308,7 +308,7 @@ def test_force_shutdown_during_max_tasks_worker_exit(channel: Channel) -> None:
 
 
 # The failing_spawn half of _run_unreplaceable_worker_exit_test runs in a fresh interpreter:
-# collecting what that path leaves behind crashes CPython 3.12 (see the second test).
+# collecting what that path leaves behind once crashed CPython 3.12 (see the second test).
 _UNREPLACEABLE = textwrap.dedent("""
     import gc, sys
     gc.disable()  # collect only at the end, after the outcome is printed
@@ -354,16 +354,14 @@ def test_failed_worker_replacement_breaks_pool(
         assert line.startswith("BrokenProcessPool: ") and "could not be started" in line
 
 
-@pytest.mark.xfail(sys.version_info >= (3, 12), strict=True, reason=(
-    "issue 11 item 7: after a failed worker replacement, garbage collection finds a BytesIO "
-    "with a live buffer export in a reference cycle: 'BufferError: Existing exports of "
-    "data' on 3.13, a segmentation fault of CPython 3.12.1"))
 @pytest.mark.parametrize("method", NO_FORK)
 def test_failed_worker_replacement_leaves_clean_garbage(
     unreplaceable_runs: dict[str, subprocess.CompletedProcess[str]], method: str
 ) -> None:
     """The interpreter that ran the failed-replacement scenario collects its garbage
-    without a BufferError and exits normally."""
+    without a BufferError and exits normally (a BytesIO with a live buffer export left in
+    a reference cycle printed "BufferError: Existing exports of data" on 3.13 and crashed
+    CPython 3.12.1 with a segmentation fault; issue 11 item 7)."""
     run = unreplaceable_runs[method]
     assert "BufferError" not in run.stderr, run.stderr
     assert run.returncode == 0, run.stderr
