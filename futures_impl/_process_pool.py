@@ -46,10 +46,6 @@ if TYPE_CHECKING:
 PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy...
 PREFETCH_FAST = 8  # ...or when its calls are known to be short (< FAST seconds)
 FAST = 0.002
-# The pool commits at most max_workers + this many calls beyond the running ones (the
-# stdlib's window: cancel() stops as much). Larger values give tiny calls more runway
-# (throughput) and make fewer queued calls cancellable; docs/process.md has the numbers.
-EXTRA_QUEUED_CALLS = 1
 # The BrokenProcessPool texts are observable behaviour (reference notes, section 3.5).
 _ABRUPTLY = "terminated abruptly"
 POOL_BROKEN = f"A child process {_ABRUPTLY}, the process pool is not usable anymore"
@@ -106,11 +102,13 @@ class _Pool:
     """Shared state; every field below is guarded by `lock` unless noted."""
 
     def __init__(self, ctx: BaseContext, max_workers: int, initializer: Any, initargs: Any,
-                 max_tasks: int | None, wakeup: _ThreadWakeup, call_queue: CallQueue) -> None:
+                 max_tasks: int | None, wakeup: _ThreadWakeup, call_queue: CallQueue,
+                 extra_queued_calls: int) -> None:
         self.lock = threading.RLock()
         self.ctx = ctx
         self.max_workers = max_workers
-        self.window = max_workers + EXTRA_QUEUED_CALLS  # committed calls beyond running ones
+        # Calls committed beyond the running ones: process.EXTRA_QUEUED_CALLS at creation.
+        self.window = max_workers + extra_queued_calls
         self.initializer = initializer
         self.initargs = initargs
         self.max_tasks = max_tasks

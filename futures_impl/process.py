@@ -86,6 +86,10 @@ if TYPE_CHECKING:
     _P = TypeVar("_P", bound="ProcessPoolExecutor")
 
 _MAX_WINDOWS_WORKERS = 63 - 2  # WaitForMultipleObjects limit, minus two internal handles
+# The stdlib's knob, read when an executor is created: beyond the calls running in the
+# workers, a pool commits at most max_workers + EXTRA_QUEUED_CALLS calls (RUNNING, no
+# longer cancellable). Larger: more throughput for tiny calls, fewer calls cancellable.
+EXTRA_QUEUED_CALLS = 1
 _TERMINATE = "terminate"
 _KILL = "kill"
 _SHUTDOWN_OPERATIONS = frozenset((_TERMINATE, _KILL))
@@ -281,7 +285,7 @@ class ProcessPoolExecutor(_base.Executor):
         self._call_queue = CallQueue()
         self._pool = pool = _Pool(
             mp_context, max_workers, initializer, initargs, max_tasks_per_child,
-            self._executor_manager_thread_wakeup, self._call_queue,
+            self._executor_manager_thread_wakeup, self._call_queue, EXTRA_QUEUED_CALLS,
         )
         self._processes = pool.processes
         self._executor_manager_thread: _ExecutorManagerThread | None = None

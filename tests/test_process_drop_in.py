@@ -235,6 +235,24 @@ def test_cancellation_window_is_the_stdlibs(method: str, how: str) -> None:
         assert theirs <= max_workers + window
 
 
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_extra_queued_calls_is_the_stdlibs_knob(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Code tunes the stdlib's process.EXTRA_QUEUED_CALLS (read when a pool is created);
+    # the same name here sets the same window.
+    monkeypatch.setattr(process, "EXTRA_QUEUED_CALLS", 0)
+    monkeypatch.setattr(std_futures.process, "EXTRA_QUEUED_CALLS", 0)
+    ours = _calls_run_after_cancelling(futures_impl, method, 2, "cancel")
+    assert ours == 2 + 2  # two running, max_workers + 0 committed
+    theirs = _calls_run_after_cancelling(std_futures, method, 2, "cancel")
+    assert theirs <= 2 + 2
+    monkeypatch.setattr(process, "EXTRA_QUEUED_CALLS", 5)
+    ex = ProcessPoolExecutor(3)
+    assert ex._pool.window == 3 + 5
+    ex.shutdown()
+
+
 def test_cancellation_window_with_two_workers() -> None:
     ran = _calls_run_after_cancelling(futures_impl, "fork", 2, "cancel")
     assert ran <= 2 + 2 + EXTRA_QUEUED_CALLS  # two running, the window committed
