@@ -71,9 +71,18 @@ _live_workers: weakref.WeakKeyDictionary[
     threading.Thread, tuple[queue.SimpleQueue[Any], threading.Lock]
 ] = weakref.WeakKeyDictionary()
 
+
+def _after_fork_in_child() -> None:
+    # The child has only the thread that forked: the parent's workers do not exist here,
+    # and a lock one of them held at the fork (the exit lock, a pool's lock) stays held
+    # forever. The child's exit hook (multiprocessing runs it too) must not touch them.
+    global _exit_lock
+    _exit_lock = threading.Lock()
+    _live_workers.clear()
+
+
 if hasattr(os, "register_at_fork"):
-    # A child forked while another thread held the lock must not inherit it locked.
-    os.register_at_fork(after_in_child=lambda: globals().update(_exit_lock=threading.Lock()))
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _python_exit() -> None:

@@ -23,9 +23,11 @@ import subprocess
 import sys
 import textwrap
 import threading
+from types import ModuleType
 from typing import Any
 
 import pytest
+from _support import MODULES
 
 import futures_impl
 from futures_impl import thread as thread_module
@@ -241,3 +243,40 @@ def test_thread_that_cannot_start_is_not_counted(monkeypatch: pytest.MonkeyPatch
         assert ex.submit(pow, 2, 5).result(BOUND) == 32
     finally:
         ex.shutdown(wait=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # 3.12+: fork() with threads
+@pytest.mark.parametrize("mod", MODULES)
+def test_forked_child_exits_though_a_pool_lock_was_held_at_the_fork(mod: ModuleType) -> None:
+    """bpo-45021's scenario: a process forked while another thread held a pool's lock. The
+    exit hook, which multiprocessing's forked child runs too, must not wait for that lock
+    (nobody in the child will ever release it); the parent's workers do not exist there."""
+    import multiprocessing
+
+    ex = mod.ThreadPoolExecutor(max_workers=1)
+    assert ex.submit(int, 1).result(BOUND) == 1  # a worker exists, known to the exit hook
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with ex._shutdown_lock:
+            holding.set()
+            release.wait(BOUND)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(BOUND)
+        child = multiprocessing.get_context("fork").Process(target=int)
+        child.start()
+        child.join(BOUND)
+        hung = child.exitcode is None
+        if hung:
+            child.kill()
+            child.join(BOUND)
+    finally:
+        release.set()
+        holder.join(BOUND)
+        ex.shutdown(wait=True)
+    assert not hung
+    assert child.exitcode == 0
