@@ -142,8 +142,10 @@ def _check_system_limits() -> None:
                 _system_limited = "ProcessPoolExecutor needs select.poll(), missing here"
             try:
                 nsems_max = os.sysconf("SC_SEM_NSEMS_MAX")
-            except (AttributeError, ValueError):
-                nsems_max = -1  # unknown: assume enough
+            except (AttributeError, ValueError, OSError):
+                # Unknown, or not ours to ask (PermissionError in a strict sandbox,
+                # CPython issue 155912): assume enough.
+                nsems_max = -1
             if nsems_max != -1 and nsems_max < 256:
                 _system_limited = (
                     f"system provides too few semaphores ({nsems_max} available, 256 necessary)"

@@ -73,9 +73,6 @@ def channel(request: pytest.FixtureRequest) -> Iterator[Channel]:
 # --------------------------------------------------------------------------- construction
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 11 item 8: a PermissionError from os.sysconf('SC_SEM_NSEMS_MAX') escapes "
-    "ProcessPoolExecutor() (main treats it like an unknown limit and constructs)"))
 def test_sysconf_permission_error() -> None:
     """test_process_pool.py test_sysconf_permission_error (Issue 155912): a PermissionError
     from os.sysconf("SC_SEM_NSEMS_MAX") (a strict sandbox) does not stop construction.
