@@ -5,6 +5,8 @@ Hypothesis profiles
           turn slowness into failures). The differential state machine asks for at least 500
           examples whatever the profile.
     "dev": 50 examples, for a quick local loop: `HYPOTHESIS_PROFILE=dev pytest ...`.
+    "fuzz-long": 10,000 examples, for an on-demand run of the differential fuzzer
+          (tests/test_fuzz_differential.py, docs/fuzzing.md); the fuzz tests run 300 under "ci".
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ settings.register_profile(
     max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz-long",
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
