@@ -217,10 +217,10 @@ class Future(_GenericBase[_T]):
         """Return once the future is done; raise TimeoutError if it is still not done when
         the sleep ends (time is up, or a bare notify() woke it, as with the stdlib).
 
-        The sleep happens outside `with self._lock:`, so no lock is released or re-taken
-        by hand on the usual path. A caller that already holds the lock (`with
-        f._condition: f.result()`, allowed by the stdlib) has every level of it released
-        for the sleep, as threading.Condition.wait() does.
+        The sleep happens outside `with self._lock:`, so on the usual path nothing is
+        released by hand. A caller that already holds the lock (`with f._condition:
+        f.result()`, allowed by the stdlib) has every level of it released for the sleep,
+        as threading.Condition.wait() does (see _sleep_unlocked).
         """
         lock = self._lock
         with lock:
@@ -229,14 +229,7 @@ class Future(_GenericBase[_T]):
             gate = self._add_gate()
         woken = False
         try:
-            if lock._is_owned():
-                saved = lock._release_save()
-                try:
-                    woken = _sleep(gate, timeout)
-                finally:
-                    lock._acquire_restore(saved)
-            else:
-                woken = _sleep(gate, timeout)
+            woken = _sleep_unlocked(lock, gate, timeout)
         finally:
             if not woken:
                 with lock:
@@ -416,6 +409,24 @@ def _sleep(gate: _thread.LockType, timeout: float | None) -> bool:
     return gate.acquire(False)
 
 
+def _sleep_unlocked(lock: Any, gate: _thread.LockType, timeout: float | None) -> bool:
+    """_sleep() with every level of `lock` this thread holds released meanwhile (as
+    threading.Condition.wait() does), all re-taken after."""
+    saved: list[Any] = []
+    try:
+        if lock._is_owned():
+            # One C call releases every level and stores the count in `saved`: with
+            # `saved = lock._release_save()`, a signal landing after the call would lose it.
+            saved.extend(map(_rlock_release_save, (lock,)))
+        return _sleep(gate, timeout)
+    finally:
+        if saved:
+            lock._acquire_restore(saved[0])  # one C call, which no signal interrupts
+
+
+_rlock_release_save: Callable[[Any], Any] = _thread.RLock._release_save  # type: ignore[attr-defined]
+
+
 def _lock_method(name: str) -> Any:
     # `cond.<name>` is the lock's own C method, so `with f._condition:` acquires in C, with
     # no Python frame (where a signal could land) between acquiring and entering the block.
@@ -444,12 +455,10 @@ class _FutureCondition:
         if not lock._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
         gate = future._add_gate()
-        saved = lock._release_save()
         woken = False
         try:
-            woken = _sleep(gate, timeout)
+            woken = _sleep_unlocked(lock, gate, timeout)
         finally:
-            lock._acquire_restore(saved)
             if not woken:
                 future._drop_gate(gate)
         return woken

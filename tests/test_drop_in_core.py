@@ -608,20 +608,36 @@ class Injected(BaseException):
 
 
 def _after_call_offsets(code: Any) -> set[int]:
+    """Offsets of the instructions that follow a call. A signal handler's exception is
+    raised *at* the call, once it returns; raising it at the next instruction is the same,
+    unless the two lie in different exception-table ranges (3.11+: the last call of a try
+    body is followed by the unprotected copy of its finally), which are left out."""
     import dis
 
+    entries = getattr(dis.Bytecode(code), "exception_entries", [])
+
+    def handler(offset: int) -> Any:
+        for entry in entries:
+            if entry.start <= offset < entry.end:
+                return entry.target
+        return None
+
     instructions = list(dis.get_instructions(code))
-    return {b.offset for a, b in zip(instructions, instructions[1:]) if a.opname.startswith("CALL")}
+    return {
+        b.offset
+        for a, b in zip(instructions, instructions[1:])
+        if a.opname.startswith("CALL") and handler(a.offset) == handler(b.offset)
+    }
 
 
 def _base_codes() -> set[Any]:
     from futures_impl import _base
 
     codes = set()
-    for cls in (_base.Future, _base._Waiter):
-        for value in vars(cls).values():
+    for namespace in (_base.Future, _base._Waiter, _base._FutureCondition, _base):
+        for value in vars(namespace).values():
             code = getattr(value, "__code__", None)
-            if code is not None:
+            if code is not None and value.__module__ == _base.__name__:
                 codes.add(code)
     return codes
 
@@ -684,6 +700,14 @@ def _lock_ops() -> dict[str, Callable[[], tuple[Callable[[], Any], list[Any]]]]:
         except futures_impl.TimeoutError:
             pass
 
+    def timed_out_holding(f: Any) -> None:
+        with f._condition, f._condition:  # the sleep releases both levels, then re-takes
+            timed_out(f)
+
+    def condition_wait(f: Any) -> None:
+        with f._condition, f._condition:
+            f._condition.wait(0)
+
     return {
         "set_result": plain(lambda f: f.set_result(1)),
         "set_exception": plain(lambda f: f.set_exception(Boom())),
@@ -694,6 +718,8 @@ def _lock_ops() -> dict[str, Callable[[], tuple[Callable[[], Any], list[Any]]]]:
         "set_running": plain(lambda f: f.set_running_or_notify_cancel()),
         "notify_cancel": plain(lambda f: f.set_running_or_notify_cancel(), lambda f: f.cancel()),
         "result-timeout": plain(timed_out),
+        "result-timeout-holding": plain(timed_out_holding),
+        "condition-wait": plain(condition_wait),
         "set_result-waiter": with_waiter(lambda f: f.set_result(1), "ALL_COMPLETED"),
         "set_exception-waiter": with_waiter(lambda f: f.set_exception(Boom()), "FIRST_EXCEPTION"),
     }
