@@ -32,12 +32,15 @@ Rules that keep the pool from hanging (each has a regression test):
   Thread.start() does when interrupted is handled in _start_worker.
 
 Lock-free paths and the GIL (the one place this is argued for this module):
-1. `_IdleTokens`: deque.append/deque.pop are single C calls, atomic under the GIL; on a
-   free-threaded build deque methods lock the deque, so they stay atomic.
-2. Workers read `executor._shutdown` and the module's `_exiting` without a lock; a stale
-   False only means one more trip around the loop (the stop signal is re-posted), never
-   a lost item: the flags are written before the stop signal is put on the queue, and
-   the queue's own lock orders the two.
+1. `_IdleTokens`: workers append without a lock; submit() checks and pops under
+   `_shutdown_lock`. deque.append/deque.pop are single C calls, atomic under the GIL
+   (and under the deque's own lock on a free-threaded build); since every pop holds
+   `_shutdown_lock`, a deque found non-empty stays non-empty until the pop.
+2. Workers read `executor._shutdown` and the module's `_exiting` without a lock, after
+   taking a stop signal off the queue. Both flags are written before that signal is put,
+   so the worker sees them set: the GIL orders the two, and on a free-threaded build the
+   queue's own lock (put, then get) does. A stale False would turn the stop signal into
+   a mere wake-up and lose it, so this ordering is load-bearing.
 3. `_pool_finished` writes `executor._shutdown = True` without the lock: a plain store of
    a bool that only ever goes from False to True.
 4. `len(self._threads)` and `self._threads` changes happen under `_shutdown_lock`; the
