@@ -51,6 +51,8 @@ def _missing(buf: bytearray) -> int:
     if len(buf) < 4:
         return 0
     size = int.from_bytes(buf[:4], "big", signed=True)
+    if size == -1:  # an 8-byte length follows
+        return 0 if len(buf) < 12 else 12 + int.from_bytes(buf[4:12], "big") - len(buf)
     return 0 if size < 0 else 4 + size - len(buf)
 
 
@@ -97,19 +99,31 @@ class _Manager:
         if not chunk:
             self.unwatch(fd)
             return False
-        buf += chunk
+        if buf:
+            buf += chunk
+            if _missing(buf) > 0:
+                return True  # still inside a long frame: copy it once, when whole
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = chunk  # usually whole frames: sliced once, no copying through buf
         messages = []
-        while len(buf) >= 4:
-            size = int.from_bytes(buf[:4], "big", signed=True)
-            start = 4
+        pos, end = 0, len(data)
+        from_bytes = int.from_bytes
+        while end - pos >= 4:
+            size = from_bytes(data[pos:pos + 4], "big", signed=True)
+            start = pos + 4
             if size == -1:  # multiprocessing's framing of a frame of 2 GiB or more
-                if len(buf) < 12:
+                if end - pos < 12:
                     break
-                size, start = int.from_bytes(buf[4:12], "big"), 12
-            if len(buf) < start + size:
+                size, start = from_bytes(data[pos + 4:pos + 12], "big"), pos + 12
+            if end < start + size:
                 break
-            messages.append(bytes(buf[start:start + size]))
-            del buf[:start + size]
+            pos = start + size
+            messages.append(data[start:pos])
+        if pos < end:
+            buf += data[pos:]  # the start of a frame still being written
+        del data
         if messages:
             self.settle_results(w, messages)
         return True

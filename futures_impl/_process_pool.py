@@ -33,7 +33,7 @@ import threading
 from multiprocessing.connection import Connection
 
 from . import _base
-from ._process_worker import format_remote, worker_main
+from ._process_worker import _loads, format_remote, worker_main
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,10 +76,10 @@ class _Worker:
 
     __slots__ = ("process", "pid", "calls", "results", "queued", "nbytes", "budget",
                  "room", "writing", "stopping", "retired", "reaped", "rbuf", "last_done",
-                 "fast", "outbox")
+                 "fast", "outbox", "sent", "taken")
 
     def __init__(self, process: BaseProcess, calls: Connection, results: Connection,
-                 budget: int | None) -> None:
+                 budget: int | None, taken: Any) -> None:
         self.process = process
         self.pid: int = process.pid or 0
         self.calls = calls  # written inline when it cannot block, else by the writer
@@ -96,6 +96,12 @@ class _Worker:
         self.last_done = 0.0  # monotonic time of its last result (manager only)
         self.fast = False  # its calls take less than FAST seconds: prefetch deeper
         self.outbox: list[bytes] = []  # framed calls to write in one go (under lock)
+        self.sent = 0  # calls booked for it so far
+        # Shared memory (a RawValue), written by the worker only, read lock-free here:
+        # how many calls it has taken to run. The calls taken and not yet answered are
+        # running (a finished one's answer may still be in the pipe); a stale read only
+        # undercounts them, so the window is never exceeded.
+        self.taken = taken
 
 
 class _Pool:
@@ -152,9 +158,11 @@ class _Pool:
         from . import process as facade  # looked up per spawn: tests patch _spawn_worker
 
         try:
+            taken = self.ctx.RawValue("q", 0)
             process = facade._spawn_worker(
                 self.ctx, worker_main,
-                (call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds),
+                (call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds,
+                 taken),
             )
         except BaseException:
             for conn in (call_r, call_w, res_r, res_w):
@@ -162,7 +170,7 @@ class _Pool:
             raise
         call_r.close()
         res_w.close()
-        worker = _Worker(process, call_w, res_r, self.max_tasks)
+        worker = _Worker(process, call_w, res_r, self.max_tasks, taken)
         self.processes[worker.pid] = process
         self.workers.append(worker)
         self.new_workers.append(worker)
@@ -173,11 +181,14 @@ class _Pool:
     def pick_locked(self, size: int) -> _Worker | None:
         """An idle worker, else the least loaded one with room while the window allows."""
         best = None
-        committed = 0  # calls sent beyond each worker's first (running) one
+        waiting = 0  # committed calls beyond the running ones: the stdlib's call queue
         for w in self.workers:
             queued = len(w.queued)
             if queued:
-                committed += queued - 1
+                # Running: the calls it has taken and not yet seen answered (a finished
+                # one's answer may still be in the pipe), and at least its oldest call.
+                running = w.taken.value - (w.sent - queued)
+                waiting += queued - (running if running > 1 else 1)
             if w.budget == 0 or w.stopping or w.writing:
                 continue
             if not queued:
@@ -186,13 +197,14 @@ class _Pool:
             if (queued < depth and w.nbytes + size + 16 <= w.room
                     and (best is None or queued < len(best.queued))):
                 best = w
-        return best if committed < self.window else None
+        return best if waiting < self.window else None
 
     def send_locked(self, worker: _Worker, work_id: int, frame: bytes | memoryview,
                     batch: list[_Worker] | None = None) -> None:
         """Book a call for `worker` and write it (or, with `batch`, queue it in its outbox)."""
         size = len(frame) + 16
         worker.queued.append((work_id, size))
+        worker.sent += 1
         worker.nbytes += size
         if worker.budget is not None:
             worker.budget -= 1
@@ -229,7 +241,12 @@ class _Pool:
                 self._drop_head_locked()
                 continue
             worker = self.pick_locked(len(frame))
-            if worker is None and self.may_spawn_locked():
+            if worker is None:
+                active = self.active_count()
+                if active >= self.max_workers or self.forced or self.broken:
+                    if active == 0:
+                        self._strand_locked()
+                    return
                 try:
                     worker = self.spawn_locked()
                 except Exception as exc:  # noqa: BLE001 - reported through the pool
@@ -238,10 +255,9 @@ class _Pool:
                     # (buffer exports of pickled data), and the exception may live on
                     # (a mock's side_effect): a cycle the GC would find, BufferError.
                     exc.__traceback__ = None
-            if worker is None:
-                if self.active_count() == 0:
-                    self._strand_locked()
-                return
+                    if active == 0:
+                        self._strand_locked()
+                    return
             if not future.set_running_or_notify_cancel():
                 self._drop_head_locked()
                 continue
@@ -359,8 +375,6 @@ def _settle(future: _base.Future[Any] | None, result: Any, error: BaseException 
 
 
 def decode_result(data: bytes) -> tuple[int, bool, Any]:
-    from ._process_worker import _loads
-
     message: tuple[int, bool, Any] = _loads(data)
     return message
 

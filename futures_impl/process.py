@@ -494,6 +494,18 @@ class ProcessPoolExecutor(_base.Executor):
         self._force_shutdown(operation=_KILL)
 
 
+def _load_dumps(obj: Any) -> Any:
+    """The first pickling: bind the worker module's pickler (it loads multiprocessing)."""
+    global _dumps
+    from ._process_worker import _dumps as dumps
+
+    _dumps = dumps
+    return dumps(obj)
+
+
+_dumps: Callable[[Any], Any] = _load_dumps
+
+
 def _encode_call(
     work_id: int, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[bytes | memoryview | None, BaseException | None]:
@@ -503,11 +515,11 @@ def _encode_call(
     submit()'s frame, and so the executor and the future holding the error (a cycle,
     left to the garbage collector). Its text is in the cause.
     """
-    from ._process_worker import _dumps, format_remote
-
     try:
         return _dumps((work_id, fn, args, kwargs)), None
     except Exception as exc:  # noqa: BLE001 - reported through the future
+        from ._process_worker import format_remote
+
         exc.__cause__ = _RemoteTraceback(format_remote(exc))
         return None, exc.with_traceback(None)
 

@@ -57,6 +57,22 @@ def length(data: bytes) -> int:
     return len(data)
 
 
+def identity(x: Any) -> Any:
+    return x
+
+
+class Registered:
+    """Pickled through a reducer registered with ForkingPickler.register() (the test
+    registers it in the parent only): it arrives as the string its reducer makes."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def reduce_registered(obj: Registered) -> Any:
+    return str, (f"reduced:{obj.text}",)
+
+
 def _refuse_unpickling() -> None:
     raise pickle.UnpicklingError("refuses to be unpickled")
 

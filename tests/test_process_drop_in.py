@@ -9,6 +9,7 @@ stdlib's concurrent.futures and compare what can be observed.
 from __future__ import annotations
 
 import concurrent.futures as std_futures
+import concurrent.futures.process  # noqa: F401 - std_futures.process is not loaded lazily
 import gc
 import multiprocessing
 import sys

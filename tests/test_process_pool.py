@@ -161,6 +161,41 @@ def test_large_argument_goes_through_the_writer(ctx: Any) -> None:
         assert [f.result(timeout=BOUND) for f in futures] == [len(data)] * 4
 
 
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_long_and_short_frames_interleaved_both_ways(method: str) -> None:
+    # Workers read every call waiting in their pipe at once and the manager every
+    # result: frames split across reads, several frames in one read, both directions.
+    big = b"y" * (300 * 1024 + 7)
+    items: list[Any] = [i if i % 3 else big + bytes([i]) for i in range(24)]
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(method)) as ex:
+        assert list(ex.map(helpers.identity, items, timeout=BOUND)) == items
+        futures = [ex.submit(helpers.length, x) for x in items if isinstance(x, bytes)]
+        assert [f.result(timeout=BOUND) for f in futures] == [len(big) + 1] * 8
+
+
+def test_calls_pickle_like_forking_pickler(ctx: Any) -> None:
+    # Calls and results are pickled with a faster pickler that must write exactly what
+    # multiprocessing's ForkingPickler writes, reducers registered later included.
+    from multiprocessing.reduction import ForkingPickler
+
+    from futures_impl._process_worker import _dumps
+
+    ForkingPickler.register(helpers.Registered, helpers.reduce_registered)
+    try:
+        samples: list[Any] = [
+            (1, helpers.length, (b"abc",), {}),
+            (2, helpers.identity, ([1.5, None, "x" * 300, {"k": (1, 2)}],), {"a": 3}),
+            (3, len, (list.append, str.join, helpers.Registered("r")), {}),
+        ]
+        for sample in samples:
+            assert bytes(_dumps(sample)) == bytes(ForkingPickler.dumps(sample))
+        with ProcessPoolExecutor(1, mp_context=ctx) as ex:
+            future = ex.submit(helpers.identity, helpers.Registered("z"))
+            assert future.result(timeout=BOUND) == "reduced:z"
+    finally:
+        ForkingPickler._extra_reducers.pop(helpers.Registered, None)  # type: ignore[attr-defined]
+
+
 # -- terminate_workers / kill_workers -------------------------------------------------
 
 
