@@ -53,12 +53,11 @@ STDLIB_HAS_BUFFERSIZE = sys.version_info >= (3, 14)
 
 _pool_ids = itertools.count()
 
-# FUZZ-EXCLUDED(issue 10 item 3): wait()/as_completed() over another implementation's
-# futures: futures_impl.wait([stdlib_future], timeout=0) raises AttributeError ('Future'
-# object has no attribute '_lock'); the stdlib's wait() on a futures_impl future registers
-# a waiter that breaks settling. While True, the fuzzer leaves foreign futures out of
-# wait()/as_completed() and calls the module's own functions; set to False once fixed.
-MIXED_EXCLUDED = True
+# FUZZ-EXCLUDED(issue 10 item 3), lifted once the fix landed (4be8466): set to True to
+# leave foreign futures out of wait()/as_completed() and call each module's own functions.
+# Reproducer of the bug it covered: futures_impl.wait([stdlib_future], timeout=0) raised
+# AttributeError ('Future' object has no attribute '_lock').
+MIXED_EXCLUDED = False
 
 
 class Stuck(Exception):
@@ -155,6 +154,14 @@ def reference_buffered_map(
     return results()
 
 
+def _initializer_ok() -> None:
+    pass
+
+
+def _initializer_fails() -> None:
+    raise OSError("initializer fails")
+
+
 def _stack_has(thread: threading.Thread, names: tuple[str, ...]) -> bool:
     frame = sys._current_frames().get(thread.ident)  # type: ignore[arg-type]
     while frame is not None:
@@ -167,10 +174,10 @@ def _stack_has(thread: threading.Thread, names: tuple[str, ...]) -> bool:
 class Run:
     """One program against one implementation."""
 
-    def __init__(self, mod: ModuleType, program: tuple[int, list[tuple[Any, ...]]]) -> None:
+    def __init__(self, mod: ModuleType, program: tuple[int, str, list[tuple[Any, ...]]]) -> None:
         self.mod = mod
         self.other = std_futures if mod is futures_impl else futures_impl
-        self.max_workers, self.steps = program
+        self.max_workers, self.initializer, self.steps = program
         self.trace: list[Any] = []
         self.calls: list[Any] = []  # callback records, appended by whichever thread runs them
         self.tasks: list[Task] = []
@@ -193,7 +200,9 @@ class Run:
             def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
                 return run._submit(super().submit, fn, args)
 
-        return Pool(max_workers=self.max_workers, thread_name_prefix=self.prefix)
+        initializer = {"none": None, "ok": _initializer_ok, "fail": _initializer_fails}
+        return Pool(max_workers=self.max_workers, thread_name_prefix=self.prefix,
+                    initializer=initializer[self.initializer])
 
     def _submit(
         self, submit: Callable[..., Any], fn: Callable[..., Any], args: tuple[Any, ...]
@@ -270,6 +279,10 @@ class Run:
             pause.wait(0.0005)
         raise Stuck(what)
 
+    def workers(self) -> list[threading.Thread]:
+        return [t for t in threading.enumerate()
+                if t.name.startswith(self.prefix + "_") and t.is_alive()]
+
     def queue(self) -> list[Task]:
         return [t for t in self.tasks
                 if not t.started.is_set() and not t.consumed and not t.drained]
@@ -280,6 +293,11 @@ class Run:
     def settle(self) -> None:
         """Wait until the pool is quiescent: every started call blocked on a closed gate, and
         either max_workers calls started or nothing left in the queue."""
+        if self.initializer == "fail":
+            # A worker fails its initializer, fails every queued future (BrokenThreadPool)
+            # and exits: quiescent once no worker is alive. Nothing ever starts.
+            self.poll_until(lambda: not self.workers(), "workers with a failed initializer")
+            return
         while True:
             running = self.running()
             releasing = [t for t in running if t.gate.is_set()]
@@ -366,11 +384,10 @@ class Run:
         for f in self.foreign:
             if not f.done():
                 f.cancel()
-        # Not cancel_futures=True: see the issue 10 item 5 exclusion in step_shutdown.
+        # Not cancel_futures=True: the stdlib may deadlock there (see step_shutdown).
         self.pool.shutdown(wait=False)
-        for thread in threading.enumerate():
-            if thread.name.startswith(self.prefix + "_"):
-                thread.join(BOUND)
+        for thread in self.workers():
+            thread.join(BOUND)
 
     def task(self, k: int) -> Optional[Task]:
         return self.tasks[k % len(self.tasks)] if self.tasks else None
@@ -553,6 +570,10 @@ class Run:
         return self.outcome(f.cancel, self.other)
 
     def step_map(self, xs: list[int], timeout: Any, chunksize: int, buffersize: Any) -> Any:
+        if self.initializer == "fail" and len(xs) > 1:
+            # map() submits its calls one after another while the first call's worker fails
+            # its initializer: which submit is refused depends on timing.
+            return "skip"
         state = MapState(iterator=None, timeout=timeout)
         holder: list[Any] = []
         self.current_map = state
@@ -606,11 +627,14 @@ class Run:
     def step_shutdown(self, wait: bool, cancel_futures: bool) -> Any:
         risky = {"submit", "cancel_other"}
         if cancel_futures and any(risky & set(t.actions) for t in self.queue()):
-            # FUZZ-EXCLUDED(issue 10 item 5): a done-callback that submits to the pool, run
-            # by shutdown(cancel_futures=True) as it cancels the queued futures, deadlocks
-            # (on the stdlib too, 3.9-3.13): ex = ThreadPoolExecutor(1); ex.submit(gate.wait);
-            # f = ex.submit(int); f.add_done_callback(lambda f: ex.submit(int));
-            # ex.shutdown(wait=False, cancel_futures=True)  -> never returns.
+            # NORMALISED (README "Differences": a done-callback that submits to the pool, run
+            # by shutdown(cancel_futures=True), is refused in futures_impl since issue 10
+            # item 5; the stdlib deadlocks, 3.9-3.13): not run on either side, since the
+            # stdlib would never return. Reproducer (hangs on the stdlib):
+            #   ex = ThreadPoolExecutor(1); ex.submit(gate.wait); f = ex.submit(int)
+            #   f.add_done_callback(lambda f: ex.submit(int))
+            #   ex.shutdown(wait=False, cancel_futures=True)
+            # tests/test_thread_pool_robustness.py checks futures_impl's side.
             return "excluded"
         if cancel_futures:
             for t in self.queue():
