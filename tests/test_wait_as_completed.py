@@ -389,3 +389,77 @@ def test_as_completed_timeout_after_partial_progress(mod: ModuleType) -> None:
     with pytest.raises(mod.TimeoutError, match=r"^1 \(of 2\) futures unfinished$"):
         next(it2)
     it.close()
+
+
+# ------------------------------------------------------------------ lock-free registration
+# futures_impl registers a waiter without the future's lock: append, then read the state
+# (see _base._register). These force, in one thread, the two ways a future can settle
+# between a caller's first look and its registration; `_waiters` is swapped for a list
+# whose append settles the future just before or just after the waiter lands.
+
+class _SettleOnAppend(list):  # type: ignore[type-arg]
+    def __init__(self, future: Any, before: bool, fail: bool = False) -> None:
+        super().__init__()
+        self.future, self.before, self.armed, self.fail = future, before, True, fail
+
+    def settle(self) -> None:
+        if self.fail:
+            self.future.set_exception(KeyError("raced"))
+        else:
+            self.future.set_result("raced")
+
+    def append(self, waiter: Any) -> None:
+        fire, self.armed = self.armed, False
+        if fire and self.before:
+            self.settle()  # its copy of the list misses the waiter
+        super().append(waiter)
+        if fire and not self.before:
+            self.settle()  # its copy has the waiter: it reports
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["settled-before-append", "after-append"])
+@pytest.mark.parametrize("rw", RETURN_WHENS)
+def test_future_settling_during_registration_counts_once(before: bool, rw: str) -> None:
+    racer, other = futures_impl.Future(), futures_impl.Future()
+    racer._waiters = _SettleOnAppend(racer, before, fail=rw == "FIRST_EXCEPTION")
+    other.set_running_or_notify_cancel()
+    if rw != "ALL_COMPLETED":
+        done, not_done = futures_impl.wait([racer, other], timeout=60, return_when=rw)
+        assert done == {racer} and not_done == {other}
+    else:
+        # Counted once, the racer leaves the wait needing `other`: it returns only after
+        # `other` settles, which happens once the waiter is registered on it.
+        settler = threading.Thread(target=lambda: (wait_until(lambda: bool(other._waiters)),
+                                                   other.set_result("late")))
+        settler.start()
+        done, not_done = futures_impl.wait([racer, other], timeout=60, return_when=rw)
+        settler.join(60)
+        assert done == {racer, other} and not not_done
+    assert not racer._waiters and not other._waiters
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["settled-before-append", "after-append"])
+def test_as_completed_yields_a_racing_future_once(before: bool) -> None:
+    racer, other = futures_impl.Future(), futures_impl.Future()
+    racer._waiters = _SettleOnAppend(racer, before)
+    other.set_result("done")
+    assert sorted(f.result() for f in futures_impl.as_completed([racer, other], timeout=60)) == [
+        "done", "raced"]
+
+
+def test_late_report_of_a_claimed_future_is_ignored() -> None:
+    """A future the registering thread found settled is counted as settled before; its
+    report, if the settling thread delivers it afterwards, must not count again."""
+    from futures_impl import _base
+
+    racer, pending = futures_impl.Future(), futures_impl.Future()
+    waiter = _base._Waiter(_base.ALL_COMPLETED)
+    racer._waiters = _SettleOnAppend(racer, before=True)
+    settled: list[Any] = []
+    registered = _base._register(waiter, [racer, pending], settled)
+    assert settled == [racer] and registered == [pending] and waiter.installed == 1
+    waiter.add_result(racer)  # the late report
+    waiter.arm()
+    assert waiter.finished == [] and waiter._wakeup.locked()  # still waiting for `pending`
+    pending.set_result(1)
+    assert waiter.finished == [pending] and not waiter._wakeup.locked()
