@@ -154,6 +154,18 @@ def reference_buffered_map(
     return results()
 
 
+def _satisfied(futures: list[Any], return_when: str) -> bool:
+    """Whether wait(futures, return_when) must return at once (what the stdlib counts as
+    done: FINISHED or CANCELLED_AND_NOTIFIED; a cancelled future no one was notified of
+    does not count)."""
+    done = [f for f in futures if f._state in ("FINISHED", "CANCELLED_AND_NOTIFIED")]
+    if len(done) == len(futures):
+        return True
+    if return_when == "FIRST_COMPLETED":
+        return bool(done)
+    return any(f._state == "FINISHED" and f.exception(0) is not None for f in done)
+
+
 def _initializer_ok() -> None:
     pass
 
@@ -523,6 +535,8 @@ class Run:
 
         if mode == "block" and return_when == "ALL_COMPLETED":
             return self._blocking(futures, lambda: call(BOUND))
+        if mode == "block" and _satisfied(futures, return_when):
+            return call(BOUND)  # returns at once: the condition already holds
         return call(0 if mode == 0 else SHORT)
 
     def step_as_completed(self, refs: list[Any], mode: Any, other_module: bool) -> Any:
@@ -553,6 +567,8 @@ class Run:
             f.set_result(len(self.foreign))
         elif how == "exception":
             f.set_exception(KeyError("foreign"))
+        elif how == "exception_none":
+            f.set_exception(None)
         elif how == "cancel":
             f.cancel()
         return how
@@ -565,6 +581,8 @@ class Run:
             return self.outcome(lambda: f.set_result(j), self.other)
         if how == "exception":
             return self.outcome(lambda: f.set_exception(KeyError("foreign")), self.other)
+        if how == "exception_none":
+            return self.outcome(lambda: f.set_exception(None), self.other)
         if how == "running":
             return self.outcome(f.set_running_or_notify_cancel, self.other)
         return self.outcome(f.cancel, self.other)

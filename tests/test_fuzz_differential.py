@@ -75,9 +75,10 @@ STEPS = st.one_of(
     st.tuples(st.just("exception"), IDX, MODES),
     st.tuples(st.just("wait"), REFS, RETURN_WHEN, MODES, st.booleans()),
     st.tuples(st.just("as_completed"), REFS, MODES, st.booleans()),
-    st.tuples(st.just("foreign"), st.sampled_from(["pending", "result", "exception", "cancel"])),
+    st.tuples(st.just("foreign"),
+              st.sampled_from(["pending", "result", "exception", "exception_none", "cancel"])),
     st.tuples(st.just("settle_foreign"), IDX,
-              st.sampled_from(["result", "exception", "running", "cancel"])),
+              st.sampled_from(["result", "exception", "exception_none", "running", "cancel"])),
     st.tuples(
         st.just("map"), st.lists(st.integers(0, 9), max_size=4),
         st.sampled_from([None, 0, 60]), st.sampled_from([1, 2]), st.sampled_from([None, 1, 2]),
