@@ -511,7 +511,7 @@ class _Waiter:
 
     __slots__ = (
         "_lock", "_wakeup", "on_any", "on_failure", "installed", "armed", "finished",
-        "claimed", "foreign",
+        "claimed", "reported", "foreign",
     )
 
     def __init__(self, return_when: str) -> None:
@@ -525,7 +525,9 @@ class _Waiter:
         self.finished: list[Future[Any]] = []
         # Futures the registering thread found settled after adding the waiter: they
         # count as settled before registration, so a late report of one is ignored.
+        # `reported` (what reported so far) is kept only once a claim happened.
         self.claimed: set[Future[Any]] | None = None
+        self.reported: set[Future[Any]] | None = None
         # Foreign (stdlib) futures it is registered on: unregistered under their lock.
         self.foreign: set[Future[Any]] | None = None
 
@@ -533,8 +535,10 @@ class _Waiter:
         lock = self._lock
         try:
             lock.acquire()
-            if self.claimed is not None and future in self.claimed:
-                return
+            if self.claimed is not None:
+                if future in self.claimed:
+                    return
+                self.reported.add(future)  # type: ignore[union-attr]
             self.finished.append(future)
             if self.on_any or (self.armed and len(self.finished) >= self.installed):
                 if self._wakeup.locked():
@@ -551,8 +555,10 @@ class _Waiter:
         lock = self._lock
         try:
             lock.acquire()
-            if self.claimed is not None and future in self.claimed:
-                return
+            if self.claimed is not None:
+                if future in self.claimed:
+                    return
+                self.reported.add(future)  # type: ignore[union-attr]
             self.finished.append(future)
             if (
                 self.on_any
@@ -571,10 +577,10 @@ class _Waiter:
         """`future` settled while being registered: take it as settled before (True),
         unless it already reported here (False: it counts as registered)."""
         with self._lock:
-            if future in self.finished:
+            if self.claimed is None or self.reported is None:
+                self.claimed, self.reported = set(), set(self.finished)
+            if future in self.reported:
                 return False
-            if self.claimed is None:
-                self.claimed = set()
             self.claimed.add(future)
             return True
 
