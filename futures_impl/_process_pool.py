@@ -292,8 +292,11 @@ class _Pool:
                     worker.calls.close()
                 return
             self.fill_locked()
-            spawned = bool(self.new_workers)
-        if spawned:  # the manager must watch the new worker's pipes
+            # The manager must watch a new worker's pipes; and if the worker answered
+            # this call before we got here, the manager (which sends no stop frame
+            # while a write is under way) may be waiting for nothing else to stop it.
+            wake = bool(self.new_workers) or not (worker.writing or worker.queued)
+        if wake:
             self.wakeup.wakeup()
 
     # -- settling and breaking -----------------------------------------------------

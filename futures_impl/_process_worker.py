@@ -122,7 +122,7 @@ def worker_main(
             )
             sys.exit(1)  # the parent sees an unexpected exit and breaks the pool
     frames = _frames(calls.fileno())
-    send = results.send_bytes
+    send = _sender(results)
     done = 0
     while max_tasks is None or done < max_tasks:
         try:
@@ -151,6 +151,23 @@ def worker_main(
         del fn, args, kwargs
         send(frame)
         del frame
+
+
+def _sender(results: Connection) -> Callable[[bytes | memoryview], None]:
+    """send_bytes() for `results`, with a short frame and its header in one os.write."""
+    fd = results.fileno()
+    write = os.write
+    send_bytes = results.send_bytes
+
+    def send(frame: bytes | memoryview) -> None:
+        if len(frame) > _READ_SIZE:
+            send_bytes(frame)  # the header, then the frame itself: no joined copy
+            return
+        view = memoryview(len(frame).to_bytes(4, "big") + frame)
+        while view:
+            view = view[write(fd, view):]
+
+    return send
 
 
 def _frames(fd: int) -> Iterator[bytes]:

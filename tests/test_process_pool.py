@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,43 @@ def test_large_argument_goes_through_the_writer(ctx: Any) -> None:
     with ProcessPoolExecutor(2, mp_context=ctx) as ex:
         futures = [ex.submit(helpers.length, data) for _ in range(4)]
         assert [f.result(timeout=BOUND) for f in futures] == [len(data)] * 4
+
+
+def test_shutdown_when_a_large_call_is_answered_before_its_write_is_booked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The writer thread books a large frame as written only after the write returns; the
+    # worker may have answered it by then, and the manager sends no stop frame while a
+    # write is under way: the writer must wake it, or shutdown() waits forever.
+    from futures_impl import _process_manager, _process_pool
+
+    closing_seen = threading.Event()
+    original_written = _process_pool._Pool.written
+    original_finished = _process_manager._Manager.finished
+
+    def late_written(self: Any, worker: Any) -> None:
+        closing_seen.wait(BOUND)  # the manager has looked at the closing pool already
+        original_written(self, worker)
+
+    def finished(self: Any) -> bool:
+        done: bool = original_finished(self)
+        if self.pool.shutdown:
+            closing_seen.set()
+        return done
+
+    monkeypatch.setattr(_process_pool._Pool, "written", late_written)
+    monkeypatch.setattr(_process_manager._Manager, "finished", finished)
+    ex = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future = ex.submit(helpers.length, b"z" * (1024 * 1024))
+    assert future.result(timeout=BOUND) == 1024 * 1024
+    stopper = threading.Thread(target=ex.shutdown)
+    stopper.start()
+    stopper.join(BOUND)
+    hung = stopper.is_alive()
+    if hung:  # unblock it, so that the failure does not hang the session
+        ex._executor_manager_thread_wakeup.wakeup()
+        stopper.join(BOUND)
+    assert not hung
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver"])
