@@ -9,6 +9,8 @@ Dispatch rule (the cure for cpython#115634/#111498): a call goes to an idle work
 to a busy worker whose pipe has room while the pool holds fewer than `window` calls
 beyond the running ones (the stdlib's max_workers + EXTRA_QUEUED_CALLS, so cancel() stops
 as much work as it does there); otherwise it waits in `backlog`, PENDING and cancellable.
+A call is running once its worker has taken it: each worker counts the calls it took in
+shared memory (`_Worker.taken`), so answers still in the pipe do not hold the window.
 Every event that can free capacity (a result, a worker exit, a finished large write, a
 spawn) runs `_fill_locked()`, which also starts workers while work is waiting and fewer
 than `max_workers` unretired workers exist. A worker counts until it has answered its
@@ -21,7 +23,9 @@ Lock-free reads that rely on the GIL (each a single attribute load of a value wr
 whole; a stale value only delays an action that is re-checked under `lock`):
 `break_later` read by the writer thread to decide on a wake-up; `broken`, `finished`,
 `started` and `owner_gone` read as flags by the facade and the manager's loop;
-`CallQueue._thread`, written once by start() before any join_thread() can need it.
+`CallQueue._thread`, written once by start() before any join_thread() can need it;
+`_Worker.taken` (shared memory written by its worker process; a stale value undercounts
+the running calls, so the window is never exceeded).
 Every lock is taken with `with`: a KeyboardInterrupt cannot leave one held.
 """
 

@@ -11,6 +11,10 @@ the worker reports it as `(-1, False, (exception, text))` and exits. With
 `max_tasks` the worker leaves on its own after that many calls; the parent knows the
 count too and never sends it more.
 
+The worker reads every call waiting in its pipe with one system call, and before it runs a
+call it stores how many it has taken in `taken` (shared memory, written only here): the
+parent counts those as running, not as committed calls of its cancellation window.
+
 The worker runs one thread and takes no lock: nothing here relies on the GIL.
 """
 
