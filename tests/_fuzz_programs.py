@@ -501,24 +501,29 @@ class Run:
     def will_finish(self, futures: list[Any]) -> list[Task]:
         """The tasks to release so that every future in `futures` finishes, or None."""
         tasks = [self.tasks[self.by_id[id(f)]] for f in futures if id(f) in self.by_id]
-        if any(not f.done() for f in futures if id(f) not in self.by_id):
-            return None  # type: ignore[return-value]  # a pending foreign future
+        if any(f._state not in ("FINISHED", "CANCELLED_AND_NOTIFIED") for f in futures
+               if id(f) not in self.by_id):
+            return None  # type: ignore[return-value]  # a foreign future no one will settle
+        if any(t.future._state == "CANCELLED" for t in tasks):
+            return None  # type: ignore[return-value]  # waits count it done only once notified
         todo = [t for t in tasks if not t.future.done()]
         if any(not t.started.is_set() for t in todo):
             return None  # type: ignore[return-value]
         return todo
 
-    def _blocking(self, futures: list[Any], call: Callable[[], Any]) -> Any:
+    def _blocking(self, futures: list[Any], call: Callable[[float], Any]) -> Any:
+        """`call(BOUND)` while a helper releases, one by one, the calls `futures` wait for;
+        `call(SHORT)` if some future in `futures` would never finish."""
         todo = self.will_finish(futures)
         if todo is None:
-            return "skip"
+            return call(SHORT)
 
         def release_all() -> None:
             for t in todo:
                 self.release(t)
 
         helper = self.helper(release_all)
-        result = call()
+        result = call(BOUND)
         helper()
         return result
 
@@ -534,7 +539,7 @@ class Run:
             return self.outcome(go)
 
         if mode == "block" and return_when == "ALL_COMPLETED":
-            return self._blocking(futures, lambda: call(BOUND))
+            return self._blocking(futures, call)
         if mode == "block" and _satisfied(futures, return_when):
             return call(BOUND)  # returns at once: the condition already holds
         return call(0 if mode == 0 else SHORT)
@@ -557,7 +562,7 @@ class Run:
             return result, sorted(yielded)
 
         if mode == "block":
-            return self._blocking(futures, lambda: call(BOUND))
+            return self._blocking(futures, call)
         return call(0 if mode == 0 else SHORT)
 
     def step_foreign(self, how: str) -> Any:
