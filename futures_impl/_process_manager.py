@@ -182,6 +182,8 @@ class _Manager:
             expected = not w.queued and (w.retired or w.stopping or w.budget == 0 or pool.forced)
             pool.workers.remove(w)
             pool.processes.pop(w.pid, None)
+            if w.taken is pool.counters:  # it has exited: its counter slot is free again
+                pool.free_slots.append(w.slot)
             w.results.close()
             w.reaped = True
             if not w.writing:

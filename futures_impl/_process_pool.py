@@ -80,10 +80,10 @@ class _Worker:
 
     __slots__ = ("process", "pid", "calls", "results", "queued", "nbytes", "budget",
                  "room", "writing", "stopping", "retired", "reaped", "rbuf", "last_done",
-                 "fast", "outbox", "sent", "taken")
+                 "fast", "outbox", "sent", "taken", "slot")
 
     def __init__(self, process: BaseProcess, calls: Connection, results: Connection,
-                 budget: int | None, taken: Any) -> None:
+                 budget: int | None, taken: Any, slot: int) -> None:
         self.process = process
         self.pid: int = process.pid or 0
         self.calls = calls  # written inline when it cannot block, else by the writer
@@ -101,11 +101,12 @@ class _Worker:
         self.fast = False  # its calls take less than FAST seconds: prefetch deeper
         self.outbox: list[bytes] = []  # framed calls to write in one go (under lock)
         self.sent = 0  # calls booked for it so far
-        # Shared memory (a RawValue), written by the worker only, read lock-free here:
-        # how many calls it has taken to run. The calls taken and not yet answered are
-        # running (a finished one's answer may still be in the pipe); a stale read only
-        # undercounts them, so the window is never exceeded.
+        # Shared memory (taken[slot] of a RawArray), written by the worker only, read
+        # lock-free here: how many calls it has taken to run. The calls taken and not
+        # yet answered are running (a finished one's answer may still be in the pipe); a
+        # stale read only undercounts them, so the window is never exceeded.
         self.taken = taken
+        self.slot = slot
 
 
 class _Pool:
@@ -141,6 +142,11 @@ class _Pool:
         # future messages).
         self.break_later: tuple[str | None, str, str] | None = None
         self.start_error: str | None = None  # traceback text of the last failed start
+        # The workers' shared taken counters: one block per pool (allocated at the first
+        # spawn), a slot per worker, reused once its worker is reaped; a worker started
+        # while every slot is in use (retiring ones not yet reaped) gets a block of its own.
+        self.counters: Any = None
+        self.free_slots: list[int] = []
 
     # -- spawning ------------------------------------------------------------------
 
@@ -161,24 +167,43 @@ class _Pool:
                 close_fds += (w.calls.fileno(), w.results.fileno())
         from . import process as facade  # looked up per spawn: tests patch _spawn_worker
 
+        taken, slot = self.counters, -1
         try:
-            taken = self.ctx.RawValue("q", 0)
+            if taken is None:
+                taken = self.counters = self.shared_counters(2 * self.max_workers)
+                self.free_slots = list(range(2 * self.max_workers - 1, -1, -1))
+            if self.free_slots:
+                slot = self.free_slots.pop()
+                taken[slot] = 0
+            else:
+                taken, slot = self.shared_counters(1), 0
             process = facade._spawn_worker(
                 self.ctx, worker_main,
                 (call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds,
-                 taken),
+                 taken, slot),
             )
         except BaseException:
             for conn in (call_r, call_w, res_r, res_w):
                 conn.close()
+            if slot >= 0 and taken is self.counters:
+                self.free_slots.append(slot)
             raise
         call_r.close()
         res_w.close()
-        worker = _Worker(process, call_w, res_r, self.max_tasks, taken)
+        worker = _Worker(process, call_w, res_r, self.max_tasks, taken, slot)
         self.processes[worker.pid] = process
         self.workers.append(worker)
         self.new_workers.append(worker)
         return worker
+
+    def shared_counters(self, n: int) -> Any:
+        """n zeroed int64 counters shared with workers (indexable, item get and set)."""
+        if self.ctx.get_start_method() == "fork":
+            import mmap
+
+            # Anonymous and MAP_SHARED: inherited by forked workers, no file, no heap.
+            return memoryview(mmap.mmap(-1, 8 * n)).cast("q")
+        return self.ctx.RawArray("q", n)  # sent to spawned workers (its fd is passed)
 
     # -- dispatch ------------------------------------------------------------------
 
@@ -191,7 +216,7 @@ class _Pool:
             if queued:
                 # Running: the calls it has taken and not yet seen answered (a finished
                 # one's answer may still be in the pipe), and at least its oldest call.
-                running = w.taken.value - (w.sent - queued)
+                running = w.taken[w.slot] - (w.sent - queued)
                 waiting += queued - (running if running > 1 else 1)
             if w.budget == 0 or w.stopping or w.writing:
                 continue

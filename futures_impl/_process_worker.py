@@ -11,9 +11,10 @@ the worker reports it as `(-1, False, (exception, text))` and exits. With
 `max_tasks` the worker leaves on its own after that many calls; the parent knows the
 count too and never sends it more.
 
-The worker reads every call waiting in its pipe with one system call, and before it runs a
-call it stores how many it has taken in `taken` (shared memory, written only here): the
-parent counts those as running, not as committed calls of its cancellation window.
+The worker reads every call waiting in its pipe with one system call, and before it runs
+a call it stores how many it has taken in `taken[slot]` (shared memory, written only
+here): the parent counts those as running, not as committed calls of its cancellation
+window.
 
 The worker runs one thread and takes no lock: nothing here relies on the GIL.
 """
@@ -108,6 +109,7 @@ def worker_main(
     max_tasks: int | None,
     close_fds: Sequence[int],
     taken: Any = None,
+    slot: int = 0,
 ) -> None:
     """Body of a worker process: run calls from `calls` until told to stop or retired."""
     for fd in close_fds:  # a forked child inherits the parent's ends of every pipe
@@ -143,7 +145,7 @@ def worker_main(
         del data
         done += 1
         if taken is not None:
-            taken.value = done  # the parent may commit one more call in its place
+            taken[slot] = done  # the parent may commit one more call in its place
         frame: bytes | memoryview
         try:
             frame = _dumps((work_id, True, fn(*args, **kwargs)))

@@ -254,6 +254,28 @@ def test_extra_queued_calls_is_the_stdlibs_knob(
     ex.shutdown()
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_workers_publish_the_calls_they_took(method: str) -> None:
+    # The window counts a call as running once its worker has taken it: each worker
+    # stores that count in memory shared with the parent, under every start method.
+    ctx = multiprocessing.get_context(method)
+    gates = Gates(ctx)
+    ex = ProcessPoolExecutor(1, mp_context=ctx, initializer=helpers.init_gates,
+                             initargs=gates.initargs())
+    try:
+        assert [f.result(timeout=BOUND) for f in
+                [ex.submit(helpers.square, i) for i in range(5)]] == [0, 1, 4, 9, 16]
+        gated = ex.submit(helpers.gated_call, 5)
+        gates.wait_entered()
+        (worker,) = ex._pool.workers
+        assert worker.taken[worker.slot] == 6
+        gates.go.release()
+        assert gated.result(timeout=BOUND) == 25
+    finally:
+        gates.go.release()
+        _shutdown_bounded(ex)
+
+
 def test_cancellation_window_with_two_workers() -> None:
     ran = _calls_run_after_cancelling(futures_impl, "fork", 2, "cancel")
     assert ran <= 2 + 2 + EXTRA_QUEUED_CALLS  # two running, the window committed
