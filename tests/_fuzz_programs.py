@@ -476,6 +476,10 @@ class Run:
                 f.add_done_callback(lambda g: self.calls.append((label, "nested", self.ref(g))))
             elif action == "submit":
                 record.append(self.outcome(lambda: self.pool.submit(task_value(("value", label)))))
+            elif action == "shutdown":
+                # shutdown(wait=False) from a callback (a worker thread, or the thread that
+                # cancels); never cancel_futures here: the model's queue is the program's.
+                record.append(self.outcome(lambda: self.pool.shutdown(wait=False)))
             elif action == "cancel_other":
                 target = self.task(other)
                 assert target is not None
@@ -648,7 +652,7 @@ class Run:
         return self.outcome(state.iterator.close)
 
     def step_shutdown(self, wait: bool, cancel_futures: bool) -> Any:
-        risky = {"submit", "cancel_other"}
+        risky = {"submit", "cancel_other", "shutdown"}
         if cancel_futures and any(risky & set(t.actions) for t in self.queue()):
             # NORMALISED (README "Differences": a done-callback that submits to the pool, run
             # by shutdown(cancel_futures=True), is refused in futures_impl since issue 10

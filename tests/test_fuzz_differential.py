@@ -59,7 +59,7 @@ SUBMIT = st.tuples(st.just("submit"), SPECS, st.booleans())
 RELEASE = st.tuples(st.just("release"), IDX)
 CALLBACK = st.tuples(
     st.just("callback"), IDX,
-    st.sampled_from(["record", "raise", "reenter", "submit", "cancel_other"]), IDX,
+    st.sampled_from(["record", "raise", "reenter", "submit", "cancel_other", "shutdown"]), IDX,
 )
 STEPS = st.one_of(
     SUBMIT,
