@@ -16,7 +16,7 @@ callbacks) and lets the interpreter exit, runs it under both implementations in
 subprocesses (bounded), and compares what they print and how they exit.
 
 Profiles (see tests/conftest.py and docs/fuzzing.md):
-    default/"ci": 300 programs, 100 exit scripts (about 10 s per interpreter, unloaded);
+    default/"ci": 300 programs, 100 exit scripts (~20 s per interpreter; ~60 s loaded);
     HYPOTHESIS_PROFILE=fuzz-long: 10,000 programs, 1,000 exit scripts;
     HYPOTHESIS_PROFILE=dev: 50, for a quick loop.
 Differences that are known bugs being fixed, or deliberate (README "Differences from the
