@@ -256,6 +256,14 @@ class Future(_GenericBase[_T]):
     def done(self) -> bool:
         return self._state in _DONE_STATES
 
+    def _get_snapshot(self) -> tuple[bool, bool, Any, BaseException | None]:
+        """(done, cancelled, result, exception) read together under the lock: CPython
+        main's private helper for code that needs one consistent view (its tests use it)."""
+        with self._lock:
+            state = self._state
+            return (state in _DONE_STATES, state in _CANCEL_STATES, self._result,
+                    self._exception)
+
     def result(self, timeout: float | None = None) -> _T:
         """Return the call's value; raise its exception, CancelledError or TimeoutError."""
         if self._state != FINISHED:  # a finished future never changes again: no lock
