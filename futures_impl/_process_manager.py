@@ -102,26 +102,28 @@ class _Manager:
         if buf:
             buf += chunk
             if _missing(buf) > 0:
-                return True  # still inside a long frame: copy it once, when whole
-            data = bytes(buf)
-            buf.clear()
+                return True  # still inside a long frame: parse it once, when whole
+            data: bytes | bytearray = buf
         else:
-            data = chunk  # usually whole frames: sliced once, no copying through buf
+            data = chunk  # usually whole frames, parsed where they were read
         messages = []
         pos, end = 0, len(data)
         from_bytes = int.from_bytes
-        while end - pos >= 4:
-            size = from_bytes(data[pos:pos + 4], "big", signed=True)
-            start = pos + 4
-            if size == -1:  # multiprocessing's framing of a frame of 2 GiB or more
-                if end - pos < 12:
+        with memoryview(data) as view:  # each frame copied once (a long one: 2x peak)
+            while end - pos >= 4:
+                size = from_bytes(view[pos:pos + 4], "big", signed=True)
+                start = pos + 4
+                if size == -1:  # multiprocessing's framing of a frame of 2 GiB or more
+                    if end - pos < 12:
+                        break
+                    size, start = from_bytes(view[pos + 4:pos + 12], "big"), pos + 12
+                if end < start + size:
                     break
-                size, start = from_bytes(data[pos + 4:pos + 12], "big"), pos + 12
-            if end < start + size:
-                break
-            pos = start + size
-            messages.append(data[start:pos])
-        if pos < end:
+                pos = start + size
+                messages.append(bytes(view[start:pos]))
+        if data is buf:
+            del buf[:pos]
+        elif pos < end:
             buf += data[pos:]  # the start of a frame still being written
         del data
         if messages:
