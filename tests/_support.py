@@ -10,7 +10,10 @@ legitimately differs between two objects: memory addresses and `id()`s.
 from __future__ import annotations
 
 import concurrent.futures as std_futures
+import os
 import re
+import subprocess
+import sys
 import threading
 from types import ModuleType
 from typing import Any, Callable
@@ -33,6 +36,31 @@ _OWN_EXCEPTIONS = (
 )
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_python(*args: str, timeout: float) -> tuple[int | None, str, str]:
+    """Run `python *args` from the repository root with futures_impl importable.
+
+    Returns (returncode, stdout, stderr); returncode is None when the child did not end
+    within `timeout` seconds (it is then killed: a hang fails the test, never blocks it).
+    """
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return None, out, f"timed out after {timeout} s (hung)\n" + err
+    return proc.returncode, out, err
 
 
 def is_stdlib(mod: ModuleType) -> bool:

@@ -26,15 +26,12 @@ worker before arming the timer.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
 import textwrap
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _support import run_python
 
 CHILD = textwrap.dedent(
     """
@@ -173,21 +170,8 @@ CHILD = textwrap.dedent(
 @pytest.mark.parametrize("seed", [1, 2])
 def test_random_interrupts_never_hang(seed: int) -> None:
     rounds = 150
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(rounds), str(seed), "60"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=150)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, out + err
+    returncode, out, err = run_python("-c", CHILD, str(rounds), str(seed), "60", timeout=150)
+    assert returncode == 0, out + err
     fields = out.split()
     assert fields[:2] == ["ROUNDS", str(rounds)], out + err
     assert fields[4:6] == ["UNSETTLED", "0"], out + err

@@ -11,15 +11,11 @@ ever run. The stdlib runs the same program as the reference.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor as _Runner
 
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _support import run_python
 
 PROGRAM = textwrap.dedent(
     """
@@ -59,21 +55,8 @@ MESSAGES = (
 
 
 def _run(module: str) -> tuple[int, str, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", PROGRAM.format(module=module)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        return -1, out, "timed out (hung at exit)\n" + err
-    return proc.returncode, out, err
+    returncode, out, err = run_python("-c", PROGRAM.format(module=module), timeout=60)
+    return (-1 if returncode is None else returncode), out, err
 
 
 def _check(result: tuple[int, str, str], refused_may_run: bool) -> None:

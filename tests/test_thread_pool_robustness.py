@@ -19,42 +19,26 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 import textwrap
 import threading
 from types import ModuleType
 from typing import Any
 
 import pytest
-from _support import MODULES
+from _support import MODULES, run_python
 
 import futures_impl
 from futures_impl import thread as thread_module
 
 pytestmark = pytest.mark.usefixtures("no_thread_leaks")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOUND = 30  # seconds; a bound on waits that return at once when the code is right
 
 
 def _child(body: str) -> list[str]:
     program = "import os, sys, threading\nimport futures_impl as cf\n" + textwrap.dedent(body)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", program],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, out + err
+    returncode, out, err = run_python("-c", program, timeout=120)
+    assert returncode == 0, out + err
     return out.splitlines()
 
 
