@@ -26,9 +26,11 @@ Rules that keep the pool from hanging (each has a regression test):
   the pool never silently loses capacity.
 - Every lock is taken with `with` (a KeyboardInterrupt cannot land between acquiring and
   arming the release; on 3.9 alone, the interpreter still checks for signals between a
-  with block's end and its __exit__ call, a window no Python code can close), and the
-  loops that settle drained items finish their work before re-raising a
-  KeyboardInterrupt that landed in the middle (see _settle_all). What CPython's own
+  with block's end and its __exit__ call, a window no Python code can close), except on
+  submit()'s hot path, which takes the pool's RLock inside `try:` and ignores the
+  RuntimeError of releasing a hold it never got, as _base does. The loops that settle
+  drained items finish their work before re-raising a KeyboardInterrupt that landed in
+  the middle (see _settle_all). What CPython's own
   Thread.start() does when interrupted is handled in _start_worker.
 
 Lock-free paths and the GIL (the one place this is argued for this module):
@@ -71,7 +73,7 @@ _DAEMON_WORKERS = _register_exit_hook is None
 _exit_lock = threading.Lock()
 _exiting = False
 _live_workers: weakref.WeakKeyDictionary[
-    threading.Thread, tuple[queue.SimpleQueue[Any], threading.Lock]
+    threading.Thread, tuple[queue.SimpleQueue[Any], threading.RLock]
 ] = weakref.WeakKeyDictionary()
 
 
@@ -220,7 +222,7 @@ class _IdleTokens:
 
     __slots__ = ("_tokens", "_lock", "release")
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: threading.RLock) -> None:
         from collections import deque
         from functools import partial
 
@@ -336,7 +338,9 @@ class ThreadPoolExecutor(_base.Executor):
         self._max_workers = max_workers
         self._work_queue: queue.SimpleQueue[_WorkItem | None] = queue.SimpleQueue()
         self._enqueue = self._work_queue.put
-        self._shutdown_lock = threading.Lock()
+        # Reentrant only so that submit() can take it inside `try:` (an interrupted acquire
+        # then makes release() raise RuntimeError instead of freeing another thread's hold).
+        self._shutdown_lock = threading.RLock()
         self._idle_semaphore = _IdleTokens(self._shutdown_lock)
         self._idle_tokens = self._idle_semaphore._tokens  # submit() pops these inline
         self._threads: set[threading.Thread] = set()
@@ -353,7 +357,11 @@ class ThreadPoolExecutor(_base.Executor):
         self._initargs = initargs
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> _base.Future[Any]:
-        with self._shutdown_lock:
+        # The hot path: not `with` (about 60 ns more per call on 3.9-3.13) but the RLock
+        # form _base uses, equally safe against an interrupt (see the module header).
+        lock = self._shutdown_lock
+        try:
+            lock.acquire()
             if self._shutdown:  # also set when _broken is
                 if self._broken:
                     raise BrokenThreadPool(self._broken)
@@ -372,6 +380,11 @@ class ThreadPoolExecutor(_base.Executor):
             ):
                 self._start_worker(item)
             return future
+        finally:
+            try:
+                lock.release()
+            except RuntimeError:  # the acquire itself was interrupted: nothing held
+                pass
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
