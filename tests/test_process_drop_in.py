@@ -14,6 +14,7 @@ import gc
 import multiprocessing
 import sys
 import threading
+import time
 from typing import Any
 from unittest import mock
 
@@ -187,8 +188,29 @@ def test_forced_shutdown_flag_fails_calls_that_cannot_run(method: str) -> None:
 # -- item 3: the stdlib's cancellation window --------------------------------------------
 
 
-def _calls_run_after_cancelling(api: Any, method: str, max_workers: int, how: str) -> int:
-    """Warm the pool on quick calls, queue 21 gated calls, stop them `how`; count runs."""
+def _committed_at_least(futures: list[Any], count: int) -> bool:
+    """Wait (bounded) until `count` of `futures` are RUNNING, i.e. committed to a worker.
+
+    Both pools commit their whole window soon after the calls are queued, but not at
+    once (a manager thread does it): cancelling before that would count a smaller window.
+    """
+    deadline = time.monotonic() + 10  # then the caller's count shows what was committed
+    pause = threading.Event()
+    while sum(f.running() for f in futures) < count:
+        if time.monotonic() > deadline:
+            return False
+        pause.wait(0.001)  # polling an observable state, bounded: not a synchronising sleep
+    return True
+
+
+def _calls_run_after_cancelling(
+    api: Any, method: str, max_workers: int, how: str, committed: int = 0
+) -> int:
+    """Warm the pool on quick calls, queue 21 gated calls, stop them `how`; count runs.
+
+    With `committed`, the calls are stopped only once that many of them are RUNNING (the
+    pool's window is full); map's timeout gives no handle on its futures, so it cannot
+    wait for that."""
     ctx = multiprocessing.get_context(method)
     gates = Gates(ctx)
     ex = api.ProcessPoolExecutor(max_workers, mp_context=ctx,
@@ -205,6 +227,8 @@ def _calls_run_after_cancelling(api: Any, method: str, max_workers: int, how: st
                 next(results)
         else:
             futures = [ex.submit(helpers.gated_call, i) for i in range(1, total)]
+            if committed:
+                _committed_at_least(futures, committed)
             if how == "cancel":
                 cancelled = sum(f.cancel() for f in futures)
             else:
@@ -229,9 +253,13 @@ def _calls_run_after_cancelling(api: Any, method: str, max_workers: int, how: st
 def test_cancellation_window_is_the_stdlibs(method: str, how: str) -> None:
     max_workers = 1
     window = max_workers + EXTRA_QUEUED_CALLS
-    ours = _calls_run_after_cancelling(futures_impl, method, max_workers, how)
-    assert ours == max_workers + window  # the running call plus the committed window
-    if method == "forkserver":  # differential: the stdlib commits no fewer
+    # The first call runs (max_workers of them) and `window` more are committed.
+    ours = _calls_run_after_cancelling(futures_impl, method, max_workers, how, window)
+    if how == "map-timeout":  # no handle on map's futures: the window may not be full yet
+        assert max_workers <= ours <= max_workers + window
+    else:
+        assert ours == max_workers + window
+    if method == "forkserver":  # differential: the stdlib commits no more
         theirs = _calls_run_after_cancelling(std_futures, method, max_workers, how)
         assert theirs <= max_workers + window
 
@@ -244,8 +272,11 @@ def test_extra_queued_calls_is_the_stdlibs_knob(
     # the same name here sets the same window.
     monkeypatch.setattr(process, "EXTRA_QUEUED_CALLS", 0)
     monkeypatch.setattr(std_futures.process, "EXTRA_QUEUED_CALLS", 0)
+    # One worker runs the first call; the other takes one of these; 2 more are committed.
+    # (How many are committed when cancel() runs depends on the manager's progress; the
+    # exact window is checked by test_cancellation_window_is_the_stdlibs.)
     ours = _calls_run_after_cancelling(futures_impl, method, 2, "cancel")
-    assert ours == 2 + 2  # two running, max_workers + 0 committed
+    assert 2 <= ours <= 2 + 2  # two running, at most max_workers + 0 committed
     theirs = _calls_run_after_cancelling(std_futures, method, 2, "cancel")
     assert theirs <= 2 + 2
     monkeypatch.setattr(process, "EXTRA_QUEUED_CALLS", 5)
