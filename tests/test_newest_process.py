@@ -31,6 +31,7 @@ from unittest import mock
 
 import _newest_helpers as helpers
 import pytest
+from _support import run_python
 
 from futures_impl import process
 from futures_impl.process import BrokenProcessPool, ProcessPoolExecutor, _RemoteTraceback
@@ -91,16 +92,10 @@ def test_sysconf_permission_error() -> None:
                 pass
         print("constructed")
     """)
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = proc.communicate(timeout=BOUND)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
+    returncode, out, err = run_python("-c", code, timeout=BOUND)
+    assert returncode is not None, err  # None: the child hung and was killed
     assert "PermissionError" not in err, err
-    assert proc.returncode == 0, err
+    assert returncode == 0, err
     assert out.strip() == "constructed"
 
 

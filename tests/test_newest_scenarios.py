@@ -10,12 +10,11 @@ docs/newest-scenarios.md lists every ported CPython test and its outcome here.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from typing import Any
 
 import pytest
+from _support import run_python
 
 import futures_impl
 from futures_impl import process
@@ -127,13 +126,7 @@ def test_process_fork_from_a_threadpool() -> None:
     from a pool's worker thread exits cleanly (it must not try to join the parent's pool
     threads at exit). In a fresh interpreter: forking a pytest-xdist worker is unsafe, and
     the outcome must not depend on what earlier tests left behind."""
-    proc = subprocess.Popen([sys.executable, "-c", _FORK_FROM_POOL], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = proc.communicate(timeout=BOUND)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
-    assert proc.returncode == 0, err
+    returncode, out, err = run_python("-c", _FORK_FROM_POOL, timeout=BOUND)
+    assert returncode is not None, err  # None: the child hung and was killed
+    assert returncode == 0, err
     assert out.strip() == "0"
