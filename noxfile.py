@@ -76,10 +76,17 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "futures_impl", "tests", "conformance", "benchmarks",
                 "examples", "noxfile.py")
     session.run("mypy", "--strict", "futures_impl")
+    # The checker lives beside our CI checkout (../shared/tools), not in the repository: a
+    # newcomer's clone skips it, saying so; .ci/run sets FUTURES_IMPL_REQUIRE_CLEANROOM=1,
+    # under which a missing checker fails the session.
     cleanroom = os.path.join("..", "shared", "tools", "cleanroom.py")
-    if not os.path.exists(cleanroom):
-        session.error(f"clean-room checker not found at {cleanroom}")
-    session.run("python", cleanroom, "futures_impl")
+    if os.path.exists(cleanroom):
+        session.run("python", cleanroom, "futures_impl")
+    elif os.environ.get("FUTURES_IMPL_REQUIRE_CLEANROOM") == "1":
+        session.error(f"clean-room checker not found at {cleanroom} (required by .ci/run)")
+    else:
+        session.log(f"SKIPPED the clean-room check: {cleanroom} is not here (it is only "
+                    "beside the project's CI checkout; .ci/run makes it mandatory)")
 
 
 @nox.session(python=find_python("3.11"))
