@@ -1,137 +1,188 @@
-"""Compares futures_impl with the stdlib test by test, and judges the run.
+"""Step 6 of a run: the report, the optional outputs, and the exit status.
 
-Why: "behaves like concurrent.futures" means: on every (interpreter, suite)
-pair, every test has the same outcome against futures_impl as against that
-interpreter's stdlib.  Known, accepted differences live in
-``known_differences.txt``; the run fails on any other difference, and on a
-listed test that no longer differs (so the list only shrinks and stays true).
+Why: one place says what a run found, in the order a reader needs it: the
+per-pair table, each difference (known or NEW) with its failure text, the
+environment warnings, the flakes, the stale known entries, then the verdict.
 
-How: ``Outcomes`` maps (pair key, test id) to (outcome, detail) per variant.
-``compare`` yields the differing tests; ``judge`` splits them against the
-known list, considering only tests that ran in this run (``--quick``, ``-k``
-and ``--python`` run subsets, and must not call unrun entries stale).  The
-known-differences file has one ``PAIR TEST_ID`` per line (``#`` comments; the
-generated comment says stdlib -> futures_impl outcomes).
+How: ``report`` prints all of it from the ``Plan``, ``Run`` and ``Verdict``,
+rewrites the known-differences file on ``--update-known``, writes ``--json``,
+and returns the exit status: 0 when the only differences are the listed ones
+and every listed test that ran still differs, 1 otherwise, 2 when every pair
+failed before running anything.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
-from dataclasses import dataclass, field
+import time
+from typing import Any
 
-OUTCOMES = ("passed", "failed", "error", "skipped")
-KNOWN_HEADER = """\
-# Tests whose outcome against futures_impl differs from the stdlib's, per
-# (interpreter, suite) pair: "PAIR TEST_ID  # stdlib -> futures_impl".
-# `python -m conformance` fails when a test differs that is not listed here,
-# and when a listed test (that ran) no longer differs.  Regenerate with
-# `python -m conformance --update-known` (partial runs update only the tests
-# they ran).  The list may only shrink.
-"""
+from . import discover, runner
+from .plan import Plan
+from .run import Run, counts
+from .text import first_line, indent, say
+from .verdict import Verdict, write_known
 
 
-@dataclass
-class Outcomes:
-    # (pair_key, test_id) -> (outcome, detail), one dict per variant
-    stdlib: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
-    impl: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+def report(plan: Plan, run: Run, verdict: Verdict, args: argparse.Namespace,
+           started: float) -> int:
+    """Print the run's findings, write --update-known and --json; the exit status."""
+    _table(plan, run, verdict)
+    shown = _differences(verdict, args.known)
+    _env_warnings(run.class_log, plan.pairs)
+    _flakes(verdict, shown)
+    if verdict.fixed:
+        say()
+        say(f"Listed in {os.path.relpath(args.known)} but no longer differing "
+            "(remove them, or run --update-known):")
+        for pair_key, test_id in verdict.fixed:
+            say(f"  {pair_key} {test_id}")
+    if args.update_known:
+        n = write_known(args.known, verdict.diffs, verdict.known, verdict.ran)
+        say(f"\nwrote {os.path.relpath(args.known)}: {n} known difference(s)")
+        verdict.unexpected, verdict.fixed = [], []
+    if args.json:
+        _write_json(args.json, plan, run, verdict)
 
-    def keys(self) -> list[tuple[str, str]]:
-        return sorted(set(self.stdlib) | set(self.impl))
+    outcomes, errors = run.outcomes, plan.errors
+    wall = time.monotonic() - started
+    ok = not (verdict.unexpected or verdict.fixed or errors)
+    say()
+    say(f"class logs: {os.path.relpath(args.results_dir)}")
+    say(f"conformance {'OK' if ok else 'FAILED'}: {len(verdict.unexpected)} unexpected "
+        f"difference(s), {len(verdict.fixed)} stale known difference(s), {len(errors)} pair(s) "
+        f"in error; wall time {wall:.0f}s")
+    p, f, s = counts(outcomes.impl if runner.IMPL in plan.variants else outcomes.stdlib)
+    say(f"{p} passed, {f} failed, {s} skipped")
+    if errors and not outcomes.impl and not outcomes.stdlib:
+        return 2
+    return 0 if ok else 1
 
 
-@dataclass
-class Difference:
-    pair: str
-    test_id: str
-    stdlib: str
-    impl: str
-    detail: str  # the futures_impl failure text (or the stdlib's, when only it fails)
-    known: bool = False
-    flaky: bool = False
-
-
-def counts(
-    results: dict[tuple[str, str], tuple[str, str]], pair: str | None = None
-) -> tuple[int, int, int]:
-    passed = failed = skipped = 0
-    for (p, _), (outcome, _) in results.items():
-        if pair is not None and p != pair:
+def _table(plan: Plan, run: Run, verdict: Verdict) -> None:
+    say()
+    say(f"{'interpreter':<26} {'suite':<12} {'stdlib p/f/s':>14} {'futures_impl p/f/s':>18} "
+        f"{'differ':>8}")
+    for pair in plan.pairs:
+        key = pair.key
+        if key in plan.errors:
+            first = plan.errors[key].splitlines()[0][:60]
+            say(f"{pair.interp.label:<26} {pair.suite_label:<12}  ERROR: {first}")
             continue
-        if outcome == "passed":
-            passed += 1
-        elif outcome == "skipped":
-            skipped += 1
-        elif outcome in ("failed", "error", "absent"):
-            failed += 1
-    return passed, failed, skipped
+        b = counts(run.outcomes.stdlib, key)
+        i = counts(run.outcomes.impl, key)
+        n = sum(1 for d in verdict.diffs if d.pair == key)
+        bs = "/".join(map(str, b)) if runner.STDLIB in plan.variants else "-"
+        is_ = "/".join(map(str, i)) if runner.IMPL in plan.variants else "-"
+        say(f"{pair.interp.label:<26} {pair.suite_label:<12} {bs:>14} {is_:>18} {n:8d}")
 
 
-def compare(outcomes: Outcomes) -> list[Difference]:
-    diffs = []
-    for key in outcomes.keys():
-        base = outcomes.stdlib.get(key, ("absent", ""))
-        impl = outcomes.impl.get(key, ("absent", ""))
-        if base[0] != impl[0]:
-            detail = impl[1] if impl[0] not in ("passed",) else base[1]
-            diffs.append(Difference(key[0], key[1], base[0], impl[0], detail))
-    return diffs
-
-
-def read_known(path: str) -> dict[tuple[str, str], str]:
-    known: dict[tuple[str, str], str] = {}
-    if not os.path.exists(path):
-        return known
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            text, _, comment = line.partition("#")
-            parts = text.split()
-            if len(parts) >= 2:
-                known[(parts[0], parts[1])] = comment.strip()
-    return known
-
-
-def judge(
-    diffs: list[Difference], known: dict[tuple[str, str], str], ran: set[tuple[str, str]]
-) -> tuple[list[Difference], list[tuple[str, str]]]:
-    """(unexpected differences, listed tests that ran and no longer differ)."""
-    differing = {(d.pair, d.test_id) for d in diffs}
+def _differences(verdict: Verdict, known_path: str) -> dict[str, str]:
+    """Print each difference; return failure text -> first test printed with it."""
+    shown: dict[str, str] = {}
+    diffs = verdict.diffs
+    if not diffs:
+        return shown
+    say()
+    n_known = sum(d.known for d in diffs)
+    say(f"Tests whose outcome differs from the stdlib ({len(diffs)}; {n_known} listed in "
+        f"{os.path.relpath(known_path)}):")
     for d in diffs:
-        d.known = (d.pair, d.test_id) in known
-    unexpected = [d for d in diffs if not d.known]
-    fixed = sorted(k for k in known if k in ran and k not in differing)
-    return unexpected, fixed
+        mark = "known" if d.known else "NEW"
+        say("  [{}] {} {}: stdlib {}, futures_impl {}{}".format(
+            mark, d.pair, d.test_id, d.stdlib, d.impl, " (flaky)" if d.flaky else ""))
+        if d.known:
+            if d.detail:
+                say("      " + first_line(d.detail))
+        elif d.detail and d.detail in shown:
+            say(f"      same failure text as {shown[d.detail]}")
+        else:
+            shown.setdefault(d.detail, d.test_id)
+            say(indent(d.detail or "(no failure text)"))
+    return shown
 
 
-def write_known(
-    path: str, diffs: list[Difference], known: dict[tuple[str, str], str], ran: set[tuple[str, str]]
-) -> int:
-    """Rewrite the list: entries for tests that ran are replaced by this run's differences."""
-    entries = {k: v for k, v in known.items() if k not in ran}
-    for d in diffs:
-        entries[(d.pair, d.test_id)] = f"{d.stdlib} -> {d.impl}"
+def _flakes(verdict: Verdict, shown: dict[str, str]) -> None:
+    """Tests that differed at first and matched on a re-run (they do not fail the run)."""
+    differing = {(d.pair, d.test_id) for d in verdict.diffs}
+    flaky_same = sorted(k for k in verdict.flaky if k not in differing)
+    if flaky_same:
+        say()
+        say("Flaky: differed at first, matched on re-run (not failing the run):")
+    for k in flaky_same:
+        base, impl = verdict.first_attempt.get(k, (None, None))
+        base, impl = base or ("absent", ""), impl or ("absent", "")
+        say(f"  [flaky] {k[0]} {k[1]}: stdlib {base[0]}, futures_impl {impl[0]} at first")
+        text = impl[1] if impl[0] != "passed" else base[1]
+        if text and text in shown:
+            say(f"      same failure text as {shown[text]}")
+        elif text:
+            shown.setdefault(text, k[1])
+            say(indent(text))
+
+
+def _env_warnings(class_log: list[dict[str, Any]], pairs: list[discover.Pair]) -> None:
+    """Report regrtest's "env changed" symptoms (dangling threads, children...) per pair.
+
+    Informational: they change no test outcome, but regrtest would flag them,
+    and threading_cleanup's retries make the affected tests seconds slower.
+    """
+    lines = []
+    for pair in pairs:
+        per_variant = {}
+        for variant in runner.VARIANTS:
+            entries = [c for c in class_log if c["pair"] == pair.key and c["variant"] == variant]
+            per_variant[variant] = [c for c in entries if c["env_warnings"]]
+        if any(per_variant.values()):
+            sample = next(
+                (w for c in per_variant[runner.IMPL] for w in c["env_warnings"]
+                 if "Dangling thread" in w and "MainThread" not in w),
+                "",
+            )
+            lines.append(
+                f"  {pair.key}: stdlib {len(per_variant[runner.STDLIB])} class(es), "
+                f"futures_impl {len(per_variant[runner.IMPL])} class(es)"
+                + (f"; e.g. {sample[:150]}" if sample else "")
+            )
+    if lines:
+        say()
+        say("Environment warnings (regrtest's 'env changed'; outcomes unaffected; "
+            "see the class logs under --results-dir):")
+        for line in lines:
+            say(line)
+
+
+def _write_json(path: str, plan: Plan, run: Run, verdict: Verdict) -> None:
+    names = ("passed", "failed", "skipped")
+    outcomes = run.outcomes
+    data = {
+        "pairs": [
+            {
+                "key": p.key, "interpreter": p.interp.label, "executable": p.interp.executable,
+                "version": p.interp.version, "suite": p.suite, "suite_label": p.suite_label,
+                "error": plan.errors.get(p.key),
+                "stdlib": dict(zip(names, counts(outcomes.stdlib, p.key))),
+                "futures_impl": dict(zip(names, counts(outcomes.impl, p.key))),
+                "class_seconds": {
+                    v: round(run.timings.get((p.key, v), 0.0), 1) for v in runner.VARIANTS
+                },
+            }
+            for p in plan.pairs
+        ],
+        "tests": [
+            {"pair": k[0], "id": k[1],
+             "stdlib": outcomes.stdlib.get(k, ("absent", ""))[0],
+             "futures_impl": outcomes.impl.get(k, ("absent", ""))[0],
+             "stdlib_detail": outcomes.stdlib.get(k, ("", ""))[1],
+             "futures_impl_detail": outcomes.impl.get(k, ("", ""))[1]}
+            for k in outcomes.keys()
+        ],
+        "differences": [vars(d) for d in verdict.diffs],
+        "unexpected": [[d.pair, d.test_id] for d in verdict.unexpected],
+        "stale_known": [list(k) for k in verdict.fixed],
+        "classes": run.class_log,
+    }
     with open(path, "w", encoding="utf-8") as f:
-        f.write(KNOWN_HEADER)
-        for (pair, test_id), comment in sorted(entries.items()):
-            f.write("{} {}{}\n".format(pair, test_id, "  # " + comment if comment else ""))
-    return len(entries)
-
-
-def first_line(detail: str) -> str:
-    """The most telling line of a failure text: the exception line, else the first."""
-    lines = [ln for ln in detail.strip().splitlines() if ln.strip()]
-    if not lines:
-        return ""
-    for ln in reversed(lines):
-        if not ln.startswith(" ") and ("Error" in ln or "Exception" in ln or ":" in ln):
-            return ln.strip()[:200]
-    return lines[0].strip()[:200]
-
-
-def indent(text: str, prefix: str = "      ", max_lines: int = 60) -> str:
-    lines = text.rstrip().splitlines()
-    if len(lines) > max_lines:
-        head, tail = max_lines // 3, max_lines - max_lines // 3
-        cut = f"... ({len(lines) - max_lines} lines cut) ..."
-        lines = lines[:head] + [cut] + lines[-tail:]
-    return "\n".join(prefix + ln for ln in lines)
+        json.dump(data, f, indent=1)

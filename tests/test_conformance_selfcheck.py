@@ -174,44 +174,44 @@ def test_real_futures_impl_matches_stdlib_on_future_tests(tmp_path: Path) -> Non
 
 
 def test_judge_flags_new_and_stale_differences(tmp_path: Path) -> None:
-    from conformance import report
+    from conformance import run, verdict
 
-    outcomes = report.Outcomes(
+    outcomes = run.Outcomes(
         stdlib={("p:own", "t.A.test_1"): ("passed", ""), ("p:own", "t.A.test_2"): ("passed", ""),
                 ("p:own", "t.A.test_3"): ("passed", "")},
         impl={("p:own", "t.A.test_1"): ("failed", "boom"), ("p:own", "t.A.test_2"): ("passed", ""),
               ("p:own", "t.A.test_3"): ("error", "bang")},
     )
-    diffs = report.compare(outcomes)
+    diffs = verdict.compare(outcomes)
     assert [(d.test_id, d.stdlib, d.impl) for d in diffs] == [
         ("t.A.test_1", "passed", "failed"), ("t.A.test_3", "passed", "error")]
     known = {("p:own", "t.A.test_1"): "", ("p:own", "t.A.test_2"): "",
              ("p:own", "t.B.not_run"): "", ("q:own", "t.A.test_3"): ""}
-    unexpected, stale = report.judge(diffs, known, set(outcomes.keys()))
+    unexpected, stale = verdict.judge(diffs, known, set(outcomes.keys()))
     assert [d.test_id for d in unexpected] == ["t.A.test_3"]  # listed for another pair only
     assert stale == [("p:own", "t.A.test_2")]  # listed, ran, no longer differs; not_run is kept
 
     path = tmp_path / "known.txt"
-    assert report.write_known(str(path), diffs, known, set(outcomes.keys())) == 4
-    assert report.read_known(str(path)).keys() == {
+    assert verdict.write_known(str(path), diffs, known, set(outcomes.keys())) == 4
+    assert verdict.read_known(str(path)).keys() == {
         ("p:own", "t.A.test_1"), ("p:own", "t.A.test_3"), ("p:own", "t.B.not_run"),
         ("q:own", "t.A.test_3")}
 
 
 def test_quick_keeps_one_start_method_and_match_selects() -> None:
-    from conformance import cli
+    from conformance import plan
 
-    assert cli._quick_keep("m.ProcessPoolForkWaitTest", "fork")
-    assert not cli._quick_keep("m.ProcessPoolForkserverWaitTest", "fork")
-    assert not cli._quick_keep("m.ProcessPoolSpawnWaitTest", "fork")
-    assert cli._quick_keep("m.ProcessPoolForkserverWaitTest", "forkserver")
-    assert not cli._quick_keep("m.ProcessPoolForkWaitTest", "forkserver")
-    assert cli._quick_keep("m.ThreadPoolWaitTests", "fork")
-    assert cli._quick_keep("m.FutureTests", "spawn")
-    assert cli._matches("a.FutureTests.test_done", ["FutureTests"])
-    assert cli._matches("a.FutureTests.test_done", ["Future*done"])
-    assert not cli._matches("a.FutureTests.test_done", ["WaitTest"])
-    assert cli._matches("anything", None)
+    assert plan._quick_keep("m.ProcessPoolForkWaitTest", "fork")
+    assert not plan._quick_keep("m.ProcessPoolForkserverWaitTest", "fork")
+    assert not plan._quick_keep("m.ProcessPoolSpawnWaitTest", "fork")
+    assert plan._quick_keep("m.ProcessPoolForkserverWaitTest", "forkserver")
+    assert not plan._quick_keep("m.ProcessPoolForkWaitTest", "forkserver")
+    assert plan._quick_keep("m.ThreadPoolWaitTests", "fork")
+    assert plan._quick_keep("m.FutureTests", "spawn")
+    assert plan._matches("a.FutureTests.test_done", ["FutureTests"])
+    assert plan._matches("a.FutureTests.test_done", ["Future*done"])
+    assert not plan._matches("a.FutureTests.test_done", ["WaitTest"])
+    assert plan._matches("anything", None)
 
 
 def test_outcomes_are_voided_when_the_worker_saw_the_wrong_modules() -> None:
