@@ -67,6 +67,10 @@ import _thread
 import sys
 import time
 
+# Compatibility-only names, re-exported where the stdlib's suites and users reach them.
+from ._compat import _AcquireFutures as _AcquireFutures
+from ._compat import _FutureCondition, done_and_not_done_class
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to import)
 if TYPE_CHECKING:
     import logging
@@ -138,7 +142,12 @@ class BrokenExecutor(RuntimeError):
 
 
 def _get_logger() -> logging.Logger:
-    """The "concurrent.futures" logger; `logging` is imported only when a record is due."""
+    """Where errors are logged: `_base.LOGGER` if code assigned one (as with the stdlib,
+    whose callback, worker and initializer errors all go to `_base.LOGGER`), else the
+    "concurrent.futures" logger. `logging` is imported only when a record is due."""
+    assigned: logging.Logger | None = globals().get("LOGGER")
+    if assigned is not None:
+        return assigned
     import logging
 
     return logging.getLogger("concurrent.futures")
@@ -149,7 +158,7 @@ def __getattr__(name: str) -> Any:
     if name == "LOGGER":
         return _get_logger()
     if name == "DoneAndNotDoneFutures":
-        return _done_and_not_done_class()
+        return done_and_not_done_class(__name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -179,12 +188,25 @@ class Future(_GenericBase[_T]):
         self._done_callbacks: list[Callable[[Future[Any]], object]] | None = None
         self._gates: list[_thread.LockType] | None = None
 
+    # -- compatibility surface ------------------------------------------------------------
+    # Names kept only because CPython's suites or user code reach them (the table in
+    # docs/conformance.md says who and why). The fields `_state`, `_result`, `_exception`
+    # and `_waiters` are also in that table: the suites write the first three under
+    # `with f._condition:`, the stdlib's wait() appends to `_waiters`; ours use them too.
     @property
     def _condition(self) -> _FutureCondition:
         """A threading.Condition look-alike over this future's lock (the stdlib's suites
         set a state under `with f._condition:` and call `notify_all()`; the stdlib's
         wait() and as_completed() lock futures through it)."""
         return _FutureCondition(self)
+
+    def _get_snapshot(self) -> tuple[bool, bool, Any, BaseException | None]:
+        """(done, cancelled, result, exception) read together under the lock: CPython
+        main's private helper for code that needs one consistent view (its tests use it)."""
+        with self._lock:
+            state = self._state
+            return (state in _DONE_STATES, state in _CANCEL_STATES, self._result,
+                    self._exception)
 
     # -- blocking -------------------------------------------------------------------------
     def _add_gate(self) -> _thread.LockType:
@@ -227,15 +249,23 @@ class Future(_GenericBase[_T]):
             if self._state in _DONE_STATES:
                 return
             gate = self._add_gate()
-        woken = False
-        try:
-            woken = _sleep_unlocked(lock, gate, timeout)
-        finally:
-            if not woken:
-                with lock:
-                    self._drop_gate(gate)
+        self._park(gate, timeout)
         if self._state not in _DONE_STATES:
             raise TimeoutError()
+
+    def _park(self, gate: _thread.LockType, timeout: float | None) -> bool:
+        """Sleep on `gate` (from _add_gate) until settling or a notify releases it (True)
+        or `timeout` passes (False: the gate is taken back). Every level of the future's
+        lock this thread holds is released for the sleep and re-taken after, as
+        threading.Condition.wait() does (see _sleep_unlocked)."""
+        woken = False
+        try:
+            woken = _sleep_unlocked(self._lock, gate, timeout)
+        finally:
+            if not woken:
+                with self._lock:
+                    self._drop_gate(gate)
+        return woken
 
     # -- reading --------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -255,14 +285,6 @@ class Future(_GenericBase[_T]):
 
     def done(self) -> bool:
         return self._state in _DONE_STATES
-
-    def _get_snapshot(self) -> tuple[bool, bool, Any, BaseException | None]:
-        """(done, cancelled, result, exception) read together under the lock: CPython
-        main's private helper for code that needs one consistent view (its tests use it)."""
-        with self._lock:
-            state = self._state
-            return (state in _DONE_STATES, state in _CANCEL_STATES, self._result,
-                    self._exception)
 
     def result(self, timeout: float | None = None) -> _T:
         """Return the call's value; raise its exception, CancelledError or TimeoutError."""
@@ -435,62 +457,6 @@ def _sleep_unlocked(lock: Any, gate: _thread.LockType, timeout: float | None) ->
 _rlock_release_save: Callable[[Any], Any] = _thread.RLock._release_save  # type: ignore[attr-defined]
 
 
-def _lock_method(name: str) -> Any:
-    # `cond.<name>` is the lock's own C method, so `with f._condition:` acquires in C, with
-    # no Python frame (where a signal could land) between acquiring and entering the block.
-    return property(lambda cond: getattr(cond._lock, name))
-
-
-class _FutureCondition:
-    """The threading.Condition interface, over a Future's own lock and gates.
-
-    Stateless: every instance for the same future behaves as the same condition.
-    """
-
-    __slots__ = ("_future", "_lock")
-
-    def __init__(self, future: Future[Any]) -> None:
-        self._future = future
-        self._lock = future._lock
-
-    acquire = _lock_method("acquire")
-    release = _lock_method("release")
-    __enter__ = _lock_method("__enter__")
-    __exit__ = _lock_method("__exit__")
-
-    def wait(self, timeout: float | None = None) -> bool:
-        lock, future = self._lock, self._future
-        if not lock._is_owned():
-            raise RuntimeError("cannot wait on un-acquired lock")
-        gate = future._add_gate()
-        woken = False
-        try:
-            woken = _sleep_unlocked(lock, gate, timeout)
-        finally:
-            if not woken:
-                future._drop_gate(gate)
-        return woken
-
-    def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        result = predicate()
-        while not result:
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                break
-            self.wait(left)
-            result = predicate()
-        return result
-
-    def notify(self, n: int = 1) -> None:
-        if not self._lock._is_owned():
-            raise RuntimeError("cannot notify on un-acquired lock")
-        self._future._wake(n)
-
-    def notify_all(self) -> None:
-        self.notify(-1)
-
-
 def _run_callbacks(
     callbacks: Iterable[Callable[[Future[Any]], object]], future: Future[Any]
 ) -> None:
@@ -610,26 +576,6 @@ class _Waiter:
             return got
 
 
-class _AcquireFutures:
-    """Hold the locks of several futures at once, always taken in the same global order
-    (by id) so that two threads locking overlapping sets cannot deadlock.
-
-    For code that needs one consistent view of many futures. wait() and as_completed() do
-    not: they register on one future at a time (see _register).
-    """
-
-    def __init__(self, futures: Iterable[Future[Any]]) -> None:
-        self.futures = sorted(futures, key=id)
-
-    def __enter__(self) -> None:
-        for future in self.futures:
-            future._condition.acquire()
-
-    def __exit__(self, *exc_info: object) -> None:
-        for future in self.futures:
-            future._condition.release()
-
-
 def _register(
     waiter: _Waiter, futures: Iterable[Future[Any]], settled: list[Future[Any]] | set[Future[Any]]
 ) -> list[Future[Any]]:
@@ -697,35 +643,18 @@ if TYPE_CHECKING:
         not_done: set[Future[Any]]
 
 
-def _done_and_not_done_class() -> type[DoneAndNotDoneFutures]:
-    """wait()'s answer type, `collections.namedtuple("DoneAndNotDoneFutures", "done
-    not_done")` exactly as the stdlib's (so `_make`, `_replace`, `__match_args__`, pickling
-    and the error messages are those of the running Python). Built on first use (wait(),
-    or the module attribute), not at import: building a namedtuple costs more than
-    importing this whole module."""
-    global _done_and_not_done
-    with _build_lock:
-        built: Any = globals().get("DoneAndNotDoneFutures")
-        if built is None:
-            import collections
-
-            namedtuple: Any = collections.namedtuple
-            built = namedtuple("DoneAndNotDoneFutures", "done not_done", module=__name__)
-            globals()["DoneAndNotDoneFutures"] = built
-        _done_and_not_done = built
-        return built  # type: ignore[no-any-return]
-
-
 def _first_done_and_not_done(
     done: set[Future[Any]], not_done: set[Future[Any]]
 ) -> DoneAndNotDoneFutures:
-    return _done_and_not_done_class()(done, not_done)
+    global _done_and_not_done
+    _done_and_not_done = done_and_not_done_class(__name__)
+    return _done_and_not_done(done, not_done)
 
 
-_build_lock = _new_lock()
-# wait() builds its answer with this: the class itself once it exists.
+# wait() builds its answer with this: the class itself once it exists (built on first use).
 _done_and_not_done: Callable[[set[Future[Any]], set[Future[Any]]], DoneAndNotDoneFutures]
 _done_and_not_done = _first_done_and_not_done
+
 
 def wait(
     fs: Iterable[Future[Any]], timeout: float | None = None, return_when: str = ALL_COMPLETED

@@ -631,13 +631,13 @@ def _after_call_offsets(code: Any) -> set[int]:
 
 
 def _base_codes() -> set[Any]:
-    from futures_impl import _base
+    from futures_impl import _base, _compat
 
     codes = set()
-    for namespace in (_base.Future, _base._Waiter, _base._FutureCondition, _base):
+    for namespace in (_base.Future, _base._Waiter, _compat._FutureCondition, _base, _compat):
         for value in vars(namespace).values():
             code = getattr(value, "__code__", None)
-            if code is not None and value.__module__ == _base.__name__:
+            if code is not None and value.__module__ in (_base.__name__, _compat.__name__):
                 codes.add(code)
     return codes
 
