@@ -10,11 +10,13 @@ legitimately differs between two objects: memory addresses and `id()`s.
 from __future__ import annotations
 
 import concurrent.futures as std_futures
+import inspect
 import os
 import re
 import subprocess
 import sys
 import threading
+import time
 from types import ModuleType
 from typing import Any, Callable
 
@@ -100,15 +102,77 @@ def describe_value(value: Any, mod: ModuleType, *objects: object) -> Any:
     return ("object", type(value).__qualname__, normalise(repr(value), *objects))
 
 
-def wait_until(predicate: Callable[[], object], what: str = "condition") -> None:
-    """Block until `predicate()` is true. Bounded by pytest-timeout, never by a guess.
+WAIT_BOUND = 30.0  # seconds: well under pytest-timeout (120 s), so a regression fails clearly
+
+
+def wait_until(
+    predicate: Callable[[], object], what: str | None = None, timeout: float = WAIT_BOUND
+) -> None:
+    """Block until `predicate()` is true; fail the test, naming `what`, after `timeout` s.
 
     This is polling for an observable condition (used where the only signal is a private
     field such as `Future._waiters`), not a sleep that hopes another thread got somewhere.
+    The bound is a hang detector, not a timing assertion: it is far above any legitimate
+    wait, and on expiry the failure says what was awaited (`what`, else the predicate's own
+    description or source line) and the predicate's last value. Called from a helper thread,
+    the failure ends that thread: such callers release what the test waits on in `finally`.
     """
     pause = threading.Event()
-    while not predicate():
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return
+        if time.monotonic() >= deadline:
+            break
         pause.wait(0.0005)
+    pytest.fail(
+        f"gave up after {timeout} s waiting for {what or _describe(predicate)} "
+        f"(last value of the predicate: {value!r})"
+    )
+
+
+def set_when(
+    predicate: Callable[[], object],
+    event: threading.Event,
+    what: str | None = None,
+    timeout: float = WAIT_BOUND,
+) -> Callable[[], None]:
+    """Set `event` from a daemon thread once `predicate()` is true; return its `join`.
+
+    The event is set even when wait_until gives up (so the test's blocking call returns
+    instead of hanging), and the returned join() re-raises that failure in the test's thread.
+    """
+    failure: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            wait_until(predicate, what, timeout)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            failure.append(exc)
+        finally:
+            event.set()
+
+    thread = threading.Thread(target=body, name="set_when", daemon=True)
+    thread.start()
+
+    def join() -> None:
+        thread.join(timeout + 30)
+        assert not thread.is_alive(), "set_when's thread did not end"
+        if failure:
+            raise failure[0]
+
+    return join
+
+
+def _describe(predicate: Callable[[], object]) -> str:
+    described = getattr(predicate, "what", None)
+    if callable(described):
+        return str(described())
+    try:
+        return inspect.getsource(predicate).strip()  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return repr(predicate)
 
 
 def stack_names(thread: threading.Thread) -> list[str]:
@@ -142,6 +206,11 @@ def blocked_in(thread: threading.Thread, function: str) -> Callable[[], bool]:
         outermost = len(names) - 1 - names[::-1].index(function)
         return outermost > 0 and names[0] not in early
 
+    def what() -> str:  # for wait_until's failure message
+        return (f"thread {thread.name!r} to block in {function}() "
+                f"(its stack now, innermost first: {stack_names(thread)})")
+
+    check.what = what  # type: ignore[attr-defined]
     return check
 
 
