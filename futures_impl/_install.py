@@ -226,7 +226,7 @@ def _patch_asyncio_futures(module: types.ModuleType) -> None:
 
         def wrap_future(future: Any, *, loop: Any = None) -> Any:
             if isinstance(future, std_future) and _state is not None:
-                from ._aio_interop import wrap_future as wrap_any
+                from ._aio.interop import wrap_future as wrap_any
 
                 if loop is None:
                     loop = module.events.get_event_loop()

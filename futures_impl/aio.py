@@ -34,14 +34,13 @@ Timeouts: ``result(timeout)`` and ``as_completed(timeout)`` bound the wait
 only (as in concurrent.futures); ``map``/``map_iter(timeout=)`` cancel what is
 still outstanding when the deadline passes; ``attempt_timeout=`` cancels one
 attempt (it then counts as a failure and may be retried).  All raise
-:data:`TimeoutError` (see :mod:`futures_impl._aio_future` for <3.11).
+:data:`TimeoutError` (see :mod:`futures_impl._aio.future` for <3.11).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import os
 from typing import (
     Any,
     AsyncContextManager,
@@ -58,7 +57,7 @@ from typing import (
     Union,
 )
 
-from ._aio_future import (
+from ._aio.future import (
     ALL_COMPLETED,
     FIRST_COMPLETED,
     FIRST_EXCEPTION,
@@ -69,8 +68,9 @@ from ._aio_future import (
     as_completed,
     wait,
 )
-from ._aio_interop import run_in_executor, wrap_future
-from ._aio_work import DEFAULT_RETRY_DELAY, _AsyncZip, _head_or_first_failure, _WorkItem
+from ._aio.interop import run_in_executor, wrap_future
+from ._aio.work import DEFAULT_RETRY_DELAY, _AsyncZip, _head_or_first_failure, _WorkItem
+from ._defaults import default_max_workers
 
 __all__ = [
     "ALL_COMPLETED",
@@ -103,8 +103,7 @@ class AsyncExecutor:
 
     def __init__(self, max_workers: Optional[int] = None) -> None:
         if max_workers is None:
-            cpus = getattr(os, "process_cpu_count", os.cpu_count)()
-            max_workers = min(32, (cpus or 1) + 4)  # the thread pool's default
+            max_workers = default_max_workers()  # the thread pool's default
         if max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         self._max_workers = max_workers

@@ -59,6 +59,7 @@ import threading
 import weakref
 
 from . import _base
+from ._defaults import default_max_workers
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -240,11 +241,6 @@ class _IdleTokens:
         return False
 
 
-def _default_max_workers() -> int:
-    cpus = getattr(os, "process_cpu_count", os.cpu_count)()
-    return min(32, (cpus or 1) + 4)
-
-
 def _pool_finished(executor_ref: weakref.ref[ThreadPoolExecutor]) -> bool:
     """Should a worker that read the stop signal leave (rather than treat it as a wake-up)?"""
     executor = executor_ref()
@@ -330,7 +326,7 @@ class ThreadPoolExecutor(_base.Executor):
         initargs: tuple[Any, ...] = (),
     ) -> None:
         if max_workers is None:
-            max_workers = _default_max_workers()
+            max_workers = default_max_workers()
         if max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         if initializer is not None and not callable(initializer):

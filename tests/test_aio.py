@@ -14,7 +14,8 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
 import pytest
 
 import futures_impl
-from futures_impl import _aio_work, aio
+from futures_impl import aio
+from futures_impl._aio import work
 from futures_impl.aio import (
     ALL_COMPLETED,
     FIRST_COMPLETED,
@@ -237,7 +238,7 @@ def test_retry_succeeds_on_the_third_try_with_exponential_backoff(
         delays.append(delay)
         await real_sleep(0)
 
-    monkeypatch.setattr(_aio_work, "_backoff_sleep", fake_sleep)
+    monkeypatch.setattr(work, "_backoff_sleep", fake_sleep)
     attempts: List[int] = []
 
     async def flaky(x: int) -> int:

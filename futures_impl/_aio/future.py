@@ -40,7 +40,7 @@ from typing import (
     Union,
 )
 
-from . import _base
+from .. import _base
 
 __all__ = [
     "ALL_COMPLETED",

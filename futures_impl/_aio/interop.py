@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable, Optional, TypeVar
 
-from ._aio_future import AsyncFuture
+from .future import AsyncFuture
 
 __all__ = ["run_in_executor", "wrap_future"]
 

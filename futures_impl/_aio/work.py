@@ -30,7 +30,7 @@ from typing import (
     Union,
 )
 
-from ._aio_future import FIRST_COMPLETED, AsyncFuture, TimeoutError
+from .future import FIRST_COMPLETED, AsyncFuture, TimeoutError
 
 DEFAULT_RETRY_DELAY = 0.1
 _backoff_sleep = asyncio.sleep  # the backoff's sleep (a seam for tests)
