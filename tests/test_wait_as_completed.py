@@ -1,12 +1,16 @@
 """wait() and as_completed(): unit tests, and a differential test against the stdlib in which
 another thread settles the futures while the caller is blocked.
 
-The threaded scenarios stay deterministic without sleeps: a settler thread finishes futures
-one step at a time in a planned order and stops at the step after which the documented
-condition (FIRST_COMPLETED / FIRST_EXCEPTION / ALL_COMPLETED) first holds, so the set of
-futures done when wait() returns is fixed by the plan, not by timing. For as_completed the
-caller hands the settler one step per `next()`, so the yield order is fixed too. Both
-modules run the same scenario; their results must be equal, and equal to the model.
+The threaded scenarios stay deterministic without sleeps: the caller runs in its own thread,
+and the test thread settles futures one step at a time in a planned order, each step only
+once the caller is parked in the module's own wait()/as_completed() (its stack says so:
+see _blocking). It stops at the step after which the documented condition (FIRST_COMPLETED /
+FIRST_EXCEPTION / ALL_COMPLETED) first holds, so the set of futures done when wait() returns
+is fixed by the plan, not by timing; for as_completed each step waits for the previous
+future to be taken, so the yield order is fixed too. Each run counts that the caller was
+parked before every settle (a run that never blocks tests nothing) and bounds every wait
+(a missed wake-up fails, it does not hang). Both modules run the same scenario; their
+results must be equal, and equal to the model.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from _support import MODULES, blocked_in, exc_kind, wait_until
-from hypothesis import given
+from _blocking import BOUND, Caller, parked_in, poll
+from _support import MODULES, exc_kind, wait_until
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import futures_impl
@@ -189,14 +194,15 @@ def test_as_completed_removes_waiters_when_exhausted(mod: ModuleType) -> None:
     caller = threading.current_thread()
 
     def finish() -> None:
-        wait_until(blocked_in(caller, "as_completed"))
+        poll(parked_in(caller, mod, "as_completed"), "the caller to block in as_completed()")
         p.set_result(2)
 
     t = threading.Thread(target=finish, daemon=True)
     t.start()
     it = mod.as_completed([a, p])
     assert [next(it), next(it)] == [a, p]
-    t.join()
+    t.join(BOUND)
+    assert not t.is_alive()
     with pytest.raises(StopIteration):
         next(it)
     assert a._waiters == [] and p._waiters == []
@@ -252,34 +258,38 @@ def model_wait(
 def run_wait(
     mod: ModuleType, states: list[str], plan: list[tuple[int, str]], rw: str, timeout: float | None
 ) -> tuple[list[int], list[int]]:
+    """wait() runs in a caller thread; this thread makes each settle of the plan only once
+    the caller is parked in the module's own wait() (see _blocking), and checks that it was
+    parked before every settle up to the one that satisfies `rw`."""
     fs = [build(mod, s) for s in states]
     steps, _, _ = model_wait(states, plan, rw)
-    caller = threading.current_thread()
-    returned = threading.Event()
-
-    def settler() -> None:
-        if steps:
-            # Best effort: let the caller block first, so the wake-up path is exercised.
-            wait_until(lambda: returned.is_set() or blocked_in(caller, "wait")())
-        for i, action in plan[:steps]:
-            settle(fs[i], action)
-        returned.wait()
-        for i, action in plan[steps:]:
-            settle(fs[i], action)
-
-    t = threading.Thread(target=settler, daemon=True)
-    t.start()
+    caller = Caller(lambda: mod.wait(fs, timeout=timeout, return_when=rw),
+                    name=f"wait-{mod.__name__}-{rw}")
+    caller.start()
+    parked = 0
     try:
-        done, not_done = mod.wait(fs, timeout=timeout, return_when=rw)
+        for i, action in plan[:steps]:
+            parked += caller.parked_or_finished(mod, "wait")
+            settle(fs[i], action)
+        done, not_done = caller.outcome()  # type: ignore[misc]
     finally:
-        returned.set()
-        t.join()
+        for i, action in plan[steps:]:  # after the return (or to free a hung caller)
+            settle(fs[i], action)
+    assert parked == steps, (
+        f"{mod.__name__}: wait({rw}) was parked before {parked} of the {steps} settles; "
+        "it returned before its condition held")
     index = {id(f): n for n, f in enumerate(fs)}
     left = [len(f._waiters) for f in fs]
     assert left == [0] * len(fs), f"{mod.__name__}: waiters left in _waiters: {left}"
     return sorted(index[id(f)] for f in done), sorted(index[id(f)] for f in not_done)
 
 
+# A hang costs the caller's bound (_blocking.BOUND) per example, so these tests report the
+# first failing example as found rather than shrink it (the examples are small anyway).
+_NO_SHRINK = settings(phases=[Phase.explicit, Phase.reuse, Phase.generate])
+
+
+@_NO_SHRINK
 @given(scenario=scenarios(), rw=st.sampled_from(RETURN_WHENS),
        timeout=st.sampled_from([None, 600.0]))
 def test_wait_differential_threaded(
@@ -315,43 +325,41 @@ def test_wait_differential_timeout_zero(
 def run_as_completed(
     mod: ModuleType, states: list[str], plan: list[tuple[int, str]], timeout: float | None
 ) -> tuple[list[int], list[int]]:
-    """(indices yielded before any settling, sorted; then the indices yielded in order)."""
+    """(indices yielded before any settling, sorted; then the indices yielded in order).
+
+    A caller thread drains as_completed(); this thread makes settle k of the plan only once
+    the caller has taken k futures beyond the already finished ones and is parked in the
+    module's own as_completed() again, so the yield order is fixed by the plan."""
     fs = [build(mod, s) for s in states]
     index = {id(f): n for n, f in enumerate(fs)}
-    caller = threading.current_thread()
-    go = [threading.Event() for _ in plan]
-    finished = threading.Event()
+    already = sum(s not in ("pending", "running") for s in states)
+    yielded: list[int] = []
 
-    def settler() -> None:
-        for k, (i, action) in enumerate(plan):
-            go[k].wait()
-            if finished.is_set():
-                return
-            wait_until(lambda: finished.is_set() or blocked_in(caller, "as_completed")())
-            settle(fs[i], action)
+    def drain() -> None:
+        for f in mod.as_completed(fs + fs[::-1], timeout=timeout):  # duplicates: yielded once
+            yielded.append(index[id(f)])
 
-    t = threading.Thread(target=settler, daemon=True)
-    t.start()
+    caller = Caller(drain, name=f"as_completed-{mod.__name__}")
+    caller.start()
+    parked = 0
     try:
-        it = mod.as_completed(fs + fs[::-1], timeout=timeout)  # duplicates: yielded once
-        already = sum(s not in ("pending", "running") for s in states)
-        first = sorted(index[id(next(it))] for _ in range(already))
-        later = []
-        for k in range(len(plan)):
-            go[k].set()
-            later.append(index[id(next(it))])
-        with pytest.raises(StopIteration):
-            next(it)
+        for k, (i, action) in enumerate(plan):
+            parked += caller.parked_or_finished(
+                mod, "as_completed", also=lambda k=k: len(yielded) == already + k)  # type: ignore[misc]
+            settle(fs[i], action)
+        caller.outcome()
     finally:
-        finished.set()
-        for e in go:
-            e.set()
-        t.join()
+        for i, _ in plan:  # free a caller that missed a wake-up
+            if fs[i]._state not in ("FINISHED", "CANCELLED_AND_NOTIFIED"):
+                settle(fs[i], "result")
+    assert parked == len(plan), (
+        f"{mod.__name__}: as_completed() was parked before {parked} of {len(plan)} settles")
     left = [len(f._waiters) for f in fs]
     assert left == [0] * len(fs), f"{mod.__name__}: waiters left in _waiters: {left}"
-    return first, later
+    return sorted(yielded[:already]), yielded[already:]
 
 
+@_NO_SHRINK
 @given(scenario=scenarios(), timeout=st.sampled_from([None, 600.0]))
 def test_as_completed_differential_threaded(
     scenario: tuple[list[str], list[tuple[int, str]]], timeout: float | None
@@ -377,14 +385,15 @@ def test_as_completed_timeout_after_partial_progress(mod: ModuleType) -> None:
     caller = threading.current_thread()
 
     def settle_a() -> None:
-        wait_until(blocked_in(caller, "as_completed"))
+        poll(parked_in(caller, mod, "as_completed"), "the caller to block in as_completed()")
         a.set_result(1)
 
     t = threading.Thread(target=settle_a, daemon=True)
     t.start()
     it = mod.as_completed([a, b], timeout=600)
     assert next(it) is a
-    t.join()
+    t.join(BOUND)
+    assert not t.is_alive()
     b.cancel()  # cancelled but not notified: still unfinished for as_completed
     it2 = mod.as_completed([a, b], timeout=0)
     assert next(it2) is a
