@@ -197,9 +197,18 @@ def test_map_timeout_not_hit(mod: ModuleType) -> None:
 
 
 # ----------------------------------------------------------------------------- buffersize
+# No stdlib here (3.9-3.13) has buffersize, so these tests meet only futures_impl (on a 3.14+
+# stdlib they run on both). Each states the 3.14 behaviour it asserts and its source:
+# "CPython 3.14 tests" is Lib/test/test_concurrent_futures/executor.py (ExecutorTest), and
+# "3.14 docs" is the Executor.map entry of the library reference (buffersize: at most that many
+# submitted calls whose results have not been yielded; input read only as room frees up;
+# buffersize=None keeps the eager behaviour) and What's New in 3.14 (gh-74028, PR 125663).
 
 @pytest.mark.parametrize("buffersize", ["foo", 2.0, "1"])
 def test_buffersize_type_validation(bmod: ModuleType, buffersize: Any) -> None:
+    """3.14: a non-int buffersize raises TypeError("buffersize must be an integer or None")
+    at the map() call itself, before any next() (CPython 3.14 tests:
+    test_map_buffersize_type_validation, with "foo" and 2.0; "1" is one more str)."""
     with bmod.ThreadPoolExecutor(max_workers=1) as ex:
         with pytest.raises(TypeError) as info:
             ex.map(str, range(4), buffersize=buffersize)  # eager: no next() needed
@@ -208,6 +217,8 @@ def test_buffersize_type_validation(bmod: ModuleType, buffersize: Any) -> None:
 
 @pytest.mark.parametrize("buffersize", [0, -1])
 def test_buffersize_value_validation(bmod: ModuleType, buffersize: int) -> None:
+    """3.14: buffersize 0 or negative raises ValueError("buffersize must be None or > 0") at
+    the call (CPython 3.14 tests: test_map_buffersize_value_validation, 0 and -1)."""
     with bmod.ThreadPoolExecutor(max_workers=1) as ex:
         with pytest.raises(ValueError) as info:
             ex.map(str, range(4), buffersize=buffersize)
@@ -215,6 +226,9 @@ def test_buffersize_value_validation(bmod: ModuleType, buffersize: int) -> None:
 
 
 def test_buffersize_validation_consumes_nothing(bmod: ModuleType) -> None:
+    """3.14: the argument is checked before the input is read, so a rejected call takes
+    nothing from the iterator (the checks above happen at the call, before the first
+    submit; that no item is taken is inferred from that order, not tested by CPython)."""
     src = Counting(range(10))
     with bmod.ThreadPoolExecutor(max_workers=1) as ex:
         with pytest.raises(ValueError):
@@ -224,6 +238,10 @@ def test_buffersize_validation_consumes_nothing(bmod: ModuleType) -> None:
 
 @pytest.mark.parametrize("buffersize", [1, 2, 4, 8])
 def test_buffersize_results(bmod: ModuleType, buffersize: int) -> None:
+    """3.14: results in input order for buffersizes below, equal to and above the input
+    length, one or several iterables (zip semantics: the shortest ends it) (CPython 3.14
+    tests: test_map_buffersize, test_map_buffersize_on_multiple_iterables, sizes 1, 2,
+    len and 2*len)."""
     with bmod.ThreadPoolExecutor(max_workers=2) as ex:
         assert list(ex.map(str, range(4), buffersize=buffersize)) == ["0", "1", "2", "3"]
         assert list(ex.map(pow, range(4), range(4), buffersize=buffersize)) == [1, 1, 4, 27]
@@ -233,6 +251,10 @@ def test_buffersize_results(bmod: ModuleType, buffersize: int) -> None:
 
 @pytest.mark.parametrize("buffersize", [1, 2, 3])
 def test_buffersize_takes_exactly_n_before_iteration(bmod: ModuleType, buffersize: int) -> None:
+    """3.14: map() itself submits the first `buffersize` items and reads no more until the
+    result iterator is advanced, even once those calls are done (CPython 3.14 tests:
+    test_map_buffersize_when_buffer_is_full: after shutdown(wait=True), next(ints) is
+    `buffersize`)."""
     src = Counting(range(10))
     ex = bmod.ThreadPoolExecutor(max_workers=1)
     ex.map(str, src, buffersize=buffersize)
@@ -243,6 +265,10 @@ def test_buffersize_takes_exactly_n_before_iteration(bmod: ModuleType, buffersiz
 
 @pytest.mark.parametrize("buffersize", [1, 2, 5])
 def test_buffersize_bounds_outstanding_work(bmod: ModuleType, buffersize: int) -> None:
+    """3.14 docs: at most `buffersize` submitted calls whose results have not been yielded;
+    each next() takes one more item (the bound counts the item being waited on, so reads
+    stay within yielded + buffersize). The exact count per step is not specified: only
+    the bound is asserted."""
     src = Counting(range(30))
     with bmod.ThreadPoolExecutor(max_workers=2) as ex:
         it = ex.map(str, src, buffersize=buffersize)
@@ -256,6 +282,9 @@ def test_buffersize_bounds_outstanding_work(bmod: ModuleType, buffersize: int) -
 
 
 def test_buffersize_infinite_iterables(bmod: ModuleType) -> None:
+    """3.14: works on infinite iterables, one or several (CPython 3.14 tests:
+    test_map_buffersize_on_infinite_iterable, ..._on_multiple_infinite_iterables); close()
+    then stops reading them (3.14 docs: the result iterator is a generator)."""
     with bmod.ThreadPoolExecutor(max_workers=2) as ex:
         res = ex.map(str, itertools.count(), buffersize=2)
         assert [next(res), next(res), next(res)] == ["0", "1", "2"]
@@ -266,6 +295,8 @@ def test_buffersize_infinite_iterables(bmod: ModuleType) -> None:
 
 
 def test_buffersize_empty_and_no_iterables(bmod: ModuleType) -> None:
+    """3.14: an empty iterable, or none at all, gives an empty iterator (CPython 3.14 tests:
+    test_map_buffersize_on_empty_iterable, test_map_buffersize_without_iterable)."""
     with bmod.ThreadPoolExecutor(max_workers=1) as ex:
         assert next(ex.map(str, [], buffersize=2), None) is None
         assert next(ex.map(str, buffersize=2), None) is None
@@ -273,6 +304,8 @@ def test_buffersize_empty_and_no_iterables(bmod: ModuleType) -> None:
 
 
 def test_buffersize_none_is_eager(bmod: ModuleType) -> None:
+    """3.14 docs: buffersize=None (the default) keeps the old behaviour, the iterables are
+    collected immediately, at the call (as on every earlier version)."""
     src = Counting(range(7))
     with bmod.ThreadPoolExecutor(max_workers=1) as ex:
         it = ex.map(str, src, buffersize=None)
@@ -281,6 +314,10 @@ def test_buffersize_none_is_eager(bmod: ModuleType) -> None:
 
 
 def test_buffersize_exception_and_timeout(bmod: ModuleType) -> None:
+    """3.14: a call's exception is raised by next() at its position, as without buffersize
+    (CPython's tests, 3.13 and 3.14: test_map_exception, unbuffered); 3.14 accepts
+    timeout together with buffersize (the signature has both; no test or doc forbids it,
+    an early draft of the feature did)."""
     with bmod.ThreadPoolExecutor(max_workers=2) as ex:
         it = ex.map(divmod, [1, 1, 1, 1], [2, 0, 3, 5], buffersize=2)
         assert next(it) == (0, 1)
@@ -290,6 +327,9 @@ def test_buffersize_exception_and_timeout(bmod: ModuleType) -> None:
 
 
 def test_buffersize_after_shutdown(bmod: ModuleType) -> None:
+    """3.14: map() with buffersize submits its first items at the call (see
+    test_buffersize_takes_exactly_n_before_iteration), so after shutdown the call itself
+    raises submit()'s RuntimeError, as the unbuffered map does."""
     ex = bmod.ThreadPoolExecutor(max_workers=1)
     ex.shutdown()
     with pytest.raises(RuntimeError, match="cannot schedule new futures after shutdown"):
@@ -297,6 +337,8 @@ def test_buffersize_after_shutdown(bmod: ModuleType) -> None:
 
 
 def test_buffersize_generic_map() -> None:
+    """3.14 docs: buffersize belongs to Executor.map, so an Executor subclass that only
+    defines submit() gets it: `buffersize` submits at the call, the rest as consumed."""
     ex = make_sync_executor(futures_impl)
     src = Counting(range(6))
     it = ex.map(str, src, buffersize=2)
@@ -351,6 +393,12 @@ def test_map_goes_through_an_overridden_submit(mod: ModuleType) -> None:
 
 
 def test_buffersize_stops_reading_input_after_an_exception(bmod: ModuleType) -> None:
+    """3.14: when a call raises, next() raises it and the result iterator is finished
+    (StopIteration after; the generator closes and cancels what is pending), so no more
+    input is read: at most the one item taken by that next(). Source: What's New in 3.16
+    (gh-108518) describes this as the behaviour up to 3.15 when it changes it ("no longer
+    auto-closed when a call raises"); the unbuffered map of the stdlibs here shows it too
+    (test_map_exception_ends_the_iterator, below, runs on both modules)."""
     src = Counting(range(100))
 
     def fn(x: int) -> int:
@@ -368,3 +416,15 @@ def test_buffersize_stops_reading_input_after_an_exception(bmod: ModuleType) -> 
         with pytest.raises(StopIteration):
             next(it)
         assert src.taken == taken
+
+
+def test_map_exception_ends_the_iterator(mod: ModuleType) -> None:
+    """Up to 3.15 (What's New in 3.16, gh-108518), a call's exception raised by next()
+    finishes map's iterator: StopIteration after it, the later results are not given."""
+    with mod.ThreadPoolExecutor(max_workers=2) as ex:
+        it = ex.map(divmod, [1, 1, 1, 1], [2, 0, 3, 5])
+        assert next(it) == (0, 1)
+        with pytest.raises(ZeroDivisionError):
+            next(it)
+        with pytest.raises(StopIteration):
+            next(it)

@@ -347,6 +347,10 @@ def test_force_shutdown_called_by_keyword(method: str, operation: str) -> None:
 
 @pytest.mark.parametrize("kind", ["thread", "process"])
 def test_buffered_map_after_shutdown_yields_what_was_submitted(kind: str) -> None:
+    """3.14 (cpython#146392; docs/process.md "map"): a buffered map created before
+    shutdown() and iterated after it yields the calls it had submitted (`buffersize` of
+    them, taken at the map() call: CPython 3.14 tests, test_map_buffersize_when_buffer_is_full)
+    and then stops, instead of raising submit()'s RuntimeError from next()."""
     if kind == "thread":
         ex: Any = futures_impl.ThreadPoolExecutor(2)
     else:
@@ -358,6 +362,9 @@ def test_buffered_map_after_shutdown_yields_what_was_submitted(kind: str) -> Non
 
 @pytest.mark.parametrize("kind", ["thread", "process"])
 def test_buffered_map_of_a_collected_executor_yields_what_was_submitted(kind: str) -> None:
+    """3.14: the buffered result iterator holds its executor weakly and submits more only
+    while it lives (the 3.14 implementation's documented intent, see the comment below and
+    docs/process.md), so a collected executor's map yields what was submitted, then stops."""
     # What docs/process.md says: the iterator holds the executor weakly; once it is
     # collected, the calls already submitted still run and are yielded, then it stops.
     if kind == "thread":
