@@ -24,7 +24,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -333,7 +332,3 @@ def run_tasks(
             t.join()
         raise
     return [r for r in results if r is not None]
-
-
-def python_version_banner() -> str:
-    return f"runner: {sys.executable} {sys.version.split()[0]}"

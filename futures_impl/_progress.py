@@ -46,10 +46,6 @@ def _format_seconds(seconds: float) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
-def _format_postfix(postfix: Mapping[str, Any]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in postfix.items())
-
-
 class SimpleBar:
     """A dependency-free progress bar with tqdm's everyday methods.
 
@@ -103,7 +99,7 @@ class SimpleBar:
     ) -> None:
         items: Dict[str, Any] = dict(ordered_dict or {})
         items.update(kwargs)
-        self.postfix = _format_postfix(items)
+        self.postfix = ", ".join(f"{key}={value}" for key, value in items.items())
         if refresh:
             self.refresh()
 

@@ -67,6 +67,20 @@ R = TypeVar("R")
 #: ``"args"`` -> ``fn(*input)``, ``"value"`` -> ``fn(input)``.
 _UNPACK_MODES = ("kwargs", "args", "value")
 
+
+def _call_arguments(unpack: str, item: Any) -> Tuple[Any, Any]:
+    """``(args, kwargs)`` such that ``fn(*args, **kwargs)`` is the call for ``item``.
+
+    The one place the ``unpack`` modes are told apart (the pool's submit and the
+    sequential call both use it); ``item`` is passed on as is, so a wrong input
+    fails with the same TypeError ``fn(**item)``/``fn(*item)`` would raise.
+    """
+    if unpack == "kwargs":
+        return (), item
+    if unpack == "args":
+        return item, {}
+    return (item,), {}
+
 LOG_FORMAT = "[%d/%d] %s -> %s (remaining %d, elapsed %.1fs)"
 
 
@@ -246,16 +260,11 @@ class Parallelized(Generic[R]):
             from .thread import ThreadPoolExecutor
 
             self._executor = ThreadPoolExecutor(max_workers=self.num_threads or None)
-        submit = self._executor.submit
+        submit, fn, unpack = self._executor.submit, self.fn, self.unpack
         try:
             for index, item in enumerate(self.inputs):
-                if self.unpack == "kwargs":
-                    fut = submit(self.fn, **item)
-                elif self.unpack == "args":
-                    fut = submit(self.fn, *item)
-                else:
-                    fut = submit(self.fn, item)
-                self._futures[fut] = index
+                args, kwargs = _call_arguments(unpack, item)
+                self._futures[submit(fn, *args, **kwargs)] = index
         except BaseException as exc:
             self._finish(exc)
             raise
@@ -357,13 +366,9 @@ class Parallelized(Generic[R]):
             result: Optional[R] = None
             error: Optional[BaseException] = None
             self._running_index = index
+            args, kwargs = _call_arguments(self.unpack, item)
             try:
-                if self.unpack == "kwargs":
-                    result = self.fn(**item)
-                elif self.unpack == "args":
-                    result = self.fn(*item)
-                else:
-                    result = self.fn(item)
+                result = self.fn(*args, **kwargs)
             except Exception as exc:  # KeyboardInterrupt & co propagate
                 error = exc
             self._running_index = -1

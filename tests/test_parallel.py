@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 import threading
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -471,3 +471,28 @@ def test_reachable_as_lazy_attributes_of_the_package() -> None:
 
     assert futures_impl.parallel.Parallelized is Parallelized
     assert futures_impl.aio.AsyncExecutor.__name__ == "AsyncExecutor"
+
+
+@pytest.mark.parametrize("num_threads", [1, 3], ids=["sequential", "pool"])
+def test_each_unpack_mode_makes_the_same_call_in_both_runners(num_threads: int) -> None:
+    def echo(*args: Any, **kwargs: Any) -> Tuple[Any, Any]:
+        return args, kwargs
+
+    cases = {
+        "kwargs": ([{"a": 1}, {}], [((), {"a": 1}), ((), {})]),
+        "args": ([(1, 2), [3], ()], [((1, 2), {}), ((3,), {}), ((), {})]),
+        "value": ([{"a": 1}, (1, 2)], [(({"a": 1},), {}), (((1, 2),), {})]),
+    }
+    for unpack, (inputs, calls) in cases.items():
+        par = Parallelized(echo, inputs, unpack=unpack, num_threads=num_threads, progress=False)
+        assert par.sequential is (num_threads == 1)
+        assert par.results() == calls, unpack
+    # A wrong input fails like the call itself: recorded for that input, not raised.
+    par = Parallelized(echo, [5, 6], unpack="kwargs", num_threads=num_threads, progress=False)
+    if par.sequential:
+        errors = [error for _, _, error in par]
+        assert all(isinstance(e, TypeError) and "mapping" in str(e) for e in errors), errors
+        assert par.failed == [5, 6]
+    else:  # the pool's submit(fn, **input) raises at once, as the stdlib's would
+        with pytest.raises(TypeError, match="mapping"):
+            list(par)

@@ -200,7 +200,8 @@ async def _wait_one(fut: asyncio.Future[Any], timeout: Optional[float]) -> None:
         raise TimeoutError(f"future not done after {timeout} seconds")
 
 
-def _failed(fut: asyncio.Future[Any]) -> bool:
+def failed(fut: asyncio.Future[Any]) -> bool:
+    """Done with an exception (not cancelled)."""
     return fut.done() and not fut.cancelled() and fut.exception() is not None
 
 
@@ -231,7 +232,7 @@ async def wait(
         return result
     if strategy is WaitStrategy.FIRST_COMPLETED and result.done:
         return result
-    if strategy is WaitStrategy.FIRST_EXCEPTION and any(_failed(_inner(f)) for f in result.done):
+    if strategy is WaitStrategy.FIRST_EXCEPTION and any(failed(_inner(f)) for f in result.done):
         return result
     pending = {_inner(f) for f in result.not_done}
     await asyncio.wait(pending, timeout=timeout, return_when=strategy.value)

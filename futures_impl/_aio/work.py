@@ -30,7 +30,7 @@ from typing import (
     Union,
 )
 
-from .future import FIRST_COMPLETED, AsyncFuture, TimeoutError
+from .future import FIRST_COMPLETED, AsyncFuture, TimeoutError, failed
 
 DEFAULT_RETRY_DELAY = 0.1
 _backoff_sleep = asyncio.sleep  # the backoff's sleep (a seam for tests)
@@ -114,7 +114,7 @@ async def _head_or_first_failure(
     """Wait until ``head`` is done; raise at once if one of ``others`` fails first."""
     while not head.done():
         for fut in others:
-            if fut.done() and not fut.cancelled() and fut.exception() is not None:
+            if failed(fut.future):
                 await fut.result()  # raises the failure
         remaining = None if deadline is None else max(0.0, deadline - loop.time())
         watched = {head.future}
