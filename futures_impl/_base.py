@@ -505,6 +505,15 @@ class _Waiter:
         # Foreign (stdlib) futures it is registered on: unregistered under their lock.
         self.foreign: set[Future[Any]] | None = None
 
+    def __repr__(self) -> str:
+        # Read without the lock: each field is one load, and a repr is a glance.
+        until = "any" if self.on_any else "first failure" if self.on_failure else "all"
+        return (
+            f"<{type(self).__name__} at {id(self):#x} until={until}"
+            f" registered={self.installed} settled={len(self.finished)}"
+            f" armed={self.armed}>"
+        )
+
     def add_result(self, future: Future[Any]) -> None:
         lock = self._lock
         try:

@@ -60,6 +60,7 @@ import weakref
 
 from . import _base
 from ._defaults import default_max_workers
+from ._stats import ThreadPoolStatistics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -69,13 +70,28 @@ _register_exit_hook = getattr(threading, "_register_atexit", None)
 _DAEMON_WORKERS = _register_exit_hook is None
 
 # Module state for interpreter exit. Guarded by _exit_lock; written by submit() (via
-# _start_worker) and by _python_exit(). Each live worker maps to its pool's work queue and
-# `_shutdown_lock` (not to the pool itself, which must stay collectable).
+# _start_worker) and by _python_exit(). Each live worker maps to its pool's work queue
+# (`_threads_queues`: the stdlib's name and meaning, "the workers the exit hook wakes and
+# joins") and to its pool's `_shutdown_lock` (`_threads_locks`); not to the pool itself,
+# which must stay collectable.
 _exit_lock = threading.Lock()
 _exiting = False
-_live_workers: weakref.WeakKeyDictionary[
-    threading.Thread, tuple[queue.SimpleQueue[Any], threading.RLock]
-] = weakref.WeakKeyDictionary()
+_threads_queues: weakref.WeakKeyDictionary[threading.Thread, queue.SimpleQueue[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_threads_locks: weakref.WeakKeyDictionary[threading.Thread, threading.RLock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def __getattr__(name: str) -> Any:
+    # Compatibility surface (docs/conformance.md): the stdlib's names for the exit state,
+    # read-only here (assigning them changes nothing).
+    if name == "_shutdown":
+        return _exiting
+    if name == "_global_shutdown_lock":
+        return _exit_lock
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _after_fork_in_child() -> None:
@@ -84,7 +100,8 @@ def _after_fork_in_child() -> None:
     # forever. The child's exit hook (multiprocessing runs it too) must not touch them.
     global _exit_lock
     _exit_lock = threading.Lock()
-    _live_workers.clear()
+    _threads_queues.clear()
+    _threads_locks.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -95,12 +112,17 @@ def _python_exit() -> None:
     global _exiting
     with _exit_lock:
         _exiting = True
-        workers = list(_live_workers.items())
-    # One stop signal per pool, posted under the pool's lock: a submit() holding that lock
-    # read `_exiting` before it was set and its item goes ahead of the signal (and runs);
-    # a submit() taking the lock after us reads `_exiting` and refuses.
-    pools = {id(lock): (work_queue, lock) for _, (work_queue, lock) in workers}
+        workers = list(_threads_queues.items())
+        locks = [_threads_locks.get(thread) for thread, _ in workers]
+    # One stop signal per pool, posted under the pool's lock (race 7 in docs/design.md): a
+    # submit() holding that lock read `_exiting` before it was set and its item goes ahead
+    # of the signal (and runs); a submit() taking the lock after us reads `_exiting` and
+    # refuses. A worker code removed from `_threads_queues` is neither woken nor joined.
+    pools = {id(work_queue): (work_queue, lock) for (_, work_queue), lock in zip(workers, locks)}
     for work_queue, lock in pools.values():
+        if lock is None:
+            work_queue.put(None)
+            continue
         with lock:
             work_queue.put(None)
     for thread, _ in workers:
@@ -317,6 +339,20 @@ class ThreadPoolExecutor(_base.Executor):
     # submitting/shutting-down threads (and _broken by a worker whose initializer failed);
     # workers read _shutdown without the lock (a stale read only delays their exit until
     # the next wake-up). _work_queue and _idle_semaphore are thread-safe by themselves.
+    # Most fields carry the stdlib's names because CPython's suites and user code read
+    # them: the compatibility surface section below and docs/conformance.md list them.
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass that overrides _adjust_thread_count() expects submit() to call it
+        # after queuing each call, under _shutdown_lock, as the stdlib's does. Our submit()
+        # does that work inline (no call per task), so such a subclass gets a submit()
+        # that calls the hook instead; the base class pays nothing for it.
+        super().__init_subclass__(**kwargs)
+        if (
+            cls._adjust_thread_count is not ThreadPoolExecutor._adjust_thread_count
+            and cls.submit is ThreadPoolExecutor.submit
+        ):
+            cls.submit = ThreadPoolExecutor._submit_adjusting  # type: ignore[method-assign]
 
     def __init__(
         self,
@@ -332,8 +368,7 @@ class ThreadPoolExecutor(_base.Executor):
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
         self._max_workers = max_workers
-        self._work_queue: queue.SimpleQueue[_WorkItem | None] = queue.SimpleQueue()
-        self._enqueue = self._work_queue.put
+        self._work_queue = queue.SimpleQueue()  # also sets _enqueue (see the property)
         # Reentrant only so that submit() can take it inside `try:` (an interrupted acquire
         # then makes release() raise RuntimeError instead of freeing another thread's hold).
         self._shutdown_lock = threading.RLock()
@@ -384,7 +419,32 @@ class ThreadPoolExecutor(_base.Executor):
 
     submit.__doc__ = _base.Executor.submit.__doc__
 
-    def _start_worker(self, item: _WorkItem) -> None:
+    def _submit_adjusting(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> _base.Future[Any]:
+        """submit() for subclasses that override _adjust_thread_count (see
+        __init_subclass__): the same checks, then the hook instead of the inline code."""
+        with self._shutdown_lock:
+            if self._shutdown:
+                if self._broken:
+                    raise BrokenThreadPool(self._broken)
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            if _exiting:
+                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+            future: _base.Future[Any] = _Future()
+            item = _WorkItem((future, fn, args, kwargs))
+            self._enqueue(item)
+            try:
+                self._adjust_thread_count()
+            except BaseException:
+                if not self._threads:  # no worker will ever run it: submit() had no effect
+                    self._take_back(item)
+                raise
+            return future
+
+    _submit_adjusting.__doc__ = _base.Executor.submit.__doc__
+
+    def _start_worker(self, item: _WorkItem | None) -> None:
         """Start one more worker for `item`, just queued. Caller holds _shutdown_lock.
 
         The item is queued first so that the new thread finds it at once. If no worker
@@ -419,7 +479,8 @@ class ThreadPoolExecutor(_base.Executor):
                 # Registered before it starts: a KeyboardInterrupt landing inside start()
                 # (which waits for the thread to run) must not leave a running worker
                 # that shutdown() and the exit hook do not know about (see _join).
-                _live_workers[thread] = (work_queue, self._shutdown_lock)
+                _threads_queues[thread] = work_queue
+                _threads_locks[thread] = self._shutdown_lock
                 self._threads.add(thread)
                 try:
                     thread.start()
@@ -435,12 +496,14 @@ class ThreadPoolExecutor(_base.Executor):
                         raise
                     # It never ran: "can't start new thread" and the like.
                     self._threads.discard(thread)
-                    del _live_workers[thread]
+                    _threads_queues.pop(thread, None)
+                    _threads_locks.pop(thread, None)
                     if not isinstance(exc, Exception):
                         raise
                     error = exc
         if error is not None and not self._threads:
-            self._take_back(item)
+            if item is not None:
+                self._take_back(item)
             raise error
 
     def _take_back(self, item: _WorkItem) -> None:
@@ -498,9 +561,55 @@ class ThreadPoolExecutor(_base.Executor):
 
     shutdown.__doc__ = _base.Executor.shutdown.__doc__
 
+    def statistics(self) -> ThreadPoolStatistics:
+        """A snapshot of the pool: state, max_workers, workers (alive), idle, queued.
+
+        Read under the pool's lock, from state the pool keeps anyway (nothing is counted
+        per task): workers and idle may already differ by the time it is returned.
+        """
+        with self._shutdown_lock:
+            state = "broken" if self._broken else "shut down" if self._shutdown else "running"
+            workers = sum(1 for t in self._threads if t.is_alive())
+            idle = min(len(self._idle_tokens), workers)
+            return ThreadPoolStatistics(
+                state, self._max_workers, workers, idle, self._work_queue.qsize()
+            )
+
     def __repr__(self) -> str:
-        state = "broken" if self._broken else "shut down" if self._shutdown else "running"
+        stats = self.statistics()
         return (
-            f"<{type(self).__name__} at {id(self):#x} state={state}"
-            f" threads={len(self._threads)}/{self._max_workers}>"
+            f"<{type(self).__name__} at {id(self):#x} state={stats.state}"
+            f" workers={stats.workers}/{stats.max_workers} idle={stats.idle}"
+            f" queued={stats.queued}>"
         )
+
+    # -- compatibility surface ------------------------------------------------------------
+    # Kept because CPython's suites or user code reach them (docs/conformance.md, "The
+    # compatibility surface", says who and why). Fields with the stdlib's names and
+    # meaning, set in __init__: _max_workers, _threads, _broken, _shutdown,
+    # _shutdown_lock, _idle_semaphore, _thread_name_prefix, _initializer, _initargs.
+
+    @property
+    def _work_queue(self) -> Any:
+        """The queue workers take calls from. Subclasses in the wild replace it after
+        __init__ (a bounded queue.Queue, so that submit() blocks when it is full): the
+        setter re-binds submit()'s `_enqueue`, so the calls go where new workers read."""
+        return self._queue
+
+    @_work_queue.setter
+    def _work_queue(self, work_queue: Any) -> None:
+        self._queue = work_queue
+        self._enqueue = work_queue.put
+
+    def _adjust_thread_count(self) -> None:
+        """After a call is queued: let an idle worker take it, else start a worker if the
+        pool has fewer than max_workers. Caller holds _shutdown_lock. submit() does this
+        inline; it calls this method only when a subclass overrides it (__init_subclass__),
+        so an override that calls super()._adjust_thread_count() works as in the stdlib."""
+        tokens = self._idle_tokens
+        if tokens:
+            tokens.pop()
+        elif len(self._threads) < self._max_workers or (
+            self._start_interrupted and self._forget_dead_workers()
+        ):
+            self._start_worker(None)
