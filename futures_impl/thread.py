@@ -263,6 +263,14 @@ class _IdleTokens:
         return False
 
 
+def _checked_max_workers(max_workers: int | None) -> int:
+    if max_workers is None:
+        return default_max_workers()
+    if max_workers <= 0:
+        raise ValueError("max_workers must be greater than 0")
+    return max_workers
+
+
 def _pool_finished(executor_ref: weakref.ref[ThreadPoolExecutor]) -> bool:
     """Should a worker that read the stop signal leave (rather than treat it as a wake-up)?"""
     executor = executor_ref()
@@ -361,17 +369,13 @@ class ThreadPoolExecutor(_base.Executor):
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
     ) -> None:
-        if max_workers is None:
-            max_workers = default_max_workers()
-        if max_workers <= 0:
-            raise ValueError("max_workers must be greater than 0")
+        self._max_workers = _checked_max_workers(max_workers)
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        self._max_workers = max_workers
-        self._work_queue = queue.SimpleQueue()  # also sets _enqueue (see the property)
         # Reentrant only so that submit() can take it inside `try:` (an interrupted acquire
         # then makes release() raise RuntimeError instead of freeing another thread's hold).
         self._shutdown_lock = threading.RLock()
+        self._work_queue = queue.SimpleQueue()  # also sets _enqueue (see the property)
         self._idle_semaphore = _IdleTokens(self._shutdown_lock)
         self._idle_tokens = self._idle_semaphore._tokens  # submit() pops these inline
         self._threads: set[threading.Thread] = set()
