@@ -45,7 +45,8 @@ def wait_idle(ex: Any, n: int = 1) -> None:
     """Block until n workers have reported idle (take their tokens, then give them back)."""
     taken = 0
     while taken < n:
-        wait_until(lambda: ex._idle_semaphore.acquire(timeout=0))
+        wait_until(lambda: ex._idle_semaphore.acquire(timeout=0),
+                   f"worker {taken + 1} of {n} to report idle (an _idle_semaphore token)")
         taken += 1
     for _ in range(taken):
         ex._idle_semaphore.release()
