@@ -47,6 +47,25 @@ RLocks; a raw lock would let the release free another thread's hold.
 
 Invariant: every field of a Future is written only while holding ``Future._lock``.
 
+Lock order for the whole package (the table, with every lock, is in docs/design.md, "Lock
+order"; tests/test_lock_order_doc.py checks that it names every lock the code creates).
+A thread holding a lock may take only locks further down this list, never one above:
+
+    _install._lock                         (install()/uninstall(); takes none of ours)
+    executor locks: ThreadPoolExecutor._shutdown_lock, _Pool.lock (the process pool)
+      exit registries: thread._exit_lock, process._live_lock
+      process pool helpers: CallQueue._cond, _ThreadWakeup._lock
+    Future._lock                           (its _condition is the same lock)
+      _Waiter._lock                        (ours, or a stdlib waiter's)
+        leaves, never blocked on while another lock is held: a Future's gates,
+        _Waiter._wakeup, _compat._build_lock
+
+Rule: no future is settled (set_result, set_exception, cancel) and no done-callback runs
+while an executor lock is held. The one Future call made under an executor lock is
+set_running_or_notify_cancel(), which runs no callback. So a callback may call submit()
+or shutdown(): it is refused, never deadlocked. The races these locks close are numbered
+in docs/design.md, "Races"; each points at its code and at the test that strikes it.
+
 Lock-free paths, and why they are safe under the GIL (the one place this is argued; the
 list for free-threaded builds is in docs/design.md):
 1. ``_state`` is read without the lock by the fast paths (result()/exception() of a
