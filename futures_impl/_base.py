@@ -287,6 +287,9 @@ class Future(_GenericBase[_T]):
         return woken
 
     # -- reading --------------------------------------------------------------------------
+    # These read `_state` (and, once it is FINISHED, the outcome) without the lock:
+    # "Lock-free paths" 1 at the top (a settled state never changes; the outcome is
+    # stored before the state).
     def __repr__(self) -> str:
         state = self._state
         where = f"<{type(self).__name__} at {id(self):#x} state={_STATE_TO_DESCRIPTION_MAP[state]}"
@@ -620,6 +623,7 @@ def _register(
     add_settled = settled.append if isinstance(settled, list) else settled.add
     for future in futures:
         if isinstance(future, Future):
+            # Unlocked append, then read ("Lock-free paths" 2; race 2 in docs/design.md).
             future._waiters.append(waiter)
             if future._state not in _SETTLED:
                 registered.append(future)
@@ -658,7 +662,7 @@ def _unregister(waiter: _Waiter, futures: Iterable[Future[Any]]) -> None:
                     future._waiters.remove(waiter)
             continue
         try:
-            future._waiters.remove(waiter)
+            future._waiters.remove(waiter)  # unlocked: "Lock-free paths" 3 at the top
         except ValueError:
             pass
 
@@ -692,6 +696,8 @@ def wait(
     Returns (done, not_done). Duplicates in `fs` count once.
     """
     futures = set(fs)
+    # Unlocked reads ("Lock-free paths" 1): a settled future stays settled; the others
+    # are registered below, where a future settling meanwhile is caught (race 2).
     done = {f for f in futures if f._state in _SETTLED}
     if _satisfied(return_when, done, len(futures)):
         return _done_and_not_done(done, futures - done)
@@ -729,7 +735,7 @@ def as_completed(fs: Iterable[Future[_T]], timeout: float | None = None) -> Iter
     futures = set(fs)
     del fs
     total = len(futures)
-    ready = [f for f in futures if f._state in _SETTLED]
+    ready = [f for f in futures if f._state in _SETTLED]  # unlocked, as in wait()
     waiter = _Waiter(_AS_COMPLETED)
     pending = set(_register(waiter, futures.difference(ready), ready) if len(ready) < total else ())
     del futures

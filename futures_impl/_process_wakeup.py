@@ -36,6 +36,9 @@ class _ThreadWakeup:
         return self._reader, self._writer
 
     def wakeup(self) -> None:
+        # Lock-free look (race 18 in docs/design.md): a stale True means a byte is still
+        # unread, and the manager reads the pool's state only after clearing it; a stale
+        # False just takes the lock below and re-checks. See the class docstring.
         if self._armed:
             return
         with self._lock:
