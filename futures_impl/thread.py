@@ -253,6 +253,12 @@ class _IdleTokens:
         self._lock = lock
         self.release: Callable[[], None] = partial(self._tokens.append, None)
 
+    @property
+    def _value(self) -> int:
+        """The count, under threading.Semaphore's attribute name (code in the wild reads
+        `executor._idle_semaphore._value` to see how many workers are idle)."""
+        return len(self._tokens)
+
     def acquire(self, blocking: bool = False, timeout: float | None = 0) -> bool:
         if blocking and timeout != 0:
             raise ValueError("idle tokens are only ever taken without blocking")

@@ -198,3 +198,13 @@ def test_future_fields_the_suites_write(mod: ModuleType) -> None:
     assert isinstance(f._waiters, list)
     assert base._AcquireFutures  # reachable at the stdlib's path
     assert base.DoneAndNotDoneFutures._fields == ("done", "not_done")
+
+
+@pytest.mark.parametrize("mod", MODULES)
+def test_idle_semaphore_value_counts_idle_credit(mod: ModuleType) -> None:
+    """`executor._idle_semaphore._value`: read by monitoring code to count idle workers."""
+    with mod.ThreadPoolExecutor(2) as ex:
+        assert ex._idle_semaphore._value == 0
+        ex.submit(int).result(timeout=BOUND)
+        ex.shutdown(wait=True)  # the worker has marked itself idle before it exits
+        assert ex._idle_semaphore._value == 1
