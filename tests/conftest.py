@@ -7,6 +7,9 @@ Hypothesis profiles
     "dev": 50 examples, for a quick local loop: `HYPOTHESIS_PROFILE=dev pytest ...`.
     "fuzz-long": 10,000 examples, for an on-demand run of the differential fuzzer
           (tests/test_fuzz_differential.py, docs/fuzzing.md); the fuzz tests run 300 under "ci".
+
+Coverage (`nox -s coverage`) measures child interpreters too, except those of the import tests
+(see `_import_checks_run_without_coverage`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,37 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --------------------------------------------------------------------------- coverage
+
+# Tests whose child interpreters report which modules an import loaded. Under
+# `nox -s coverage` every child starts coverage first (an environment variable and a .pth file,
+# see pyproject.toml), and coverage itself imports threading and multiprocessing: that would
+# read as futures_impl loading them. Those children run unmeasured; what they execute (the
+# package's import-time code) is measured in the test processes anyway. A whole module, or
+# "module::test" (the test function's name, any parameters).
+_IMPORT_CHECKS = frozenset({
+    "test_imports",
+    "test_import_footprint",
+    "test_aio::test_import_does_not_load_the_executors",
+    "test_parallel::test_import_is_light",
+    "test_install::test_install_is_lazy",
+})
+# What coverage.process_startup() (run by that .pth file) looks for; 7.10+ sets the first.
+_COVERAGE_VARS = frozenset({"COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"})
+
+
+@pytest.fixture(autouse=True)
+def _import_checks_run_without_coverage(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not _COVERAGE_VARS & set(os.environ):
+        return  # not under coverage: nothing to do (the usual case)
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    if module in _IMPORT_CHECKS or f"{module}::{request.function.__name__}" in _IMPORT_CHECKS:
+        for name in _COVERAGE_VARS:
+            monkeypatch.delenv(name, raising=False)
 
 
 # --------------------------------------------------------------------------- thread leaks
