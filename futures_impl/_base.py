@@ -86,14 +86,14 @@ import _thread
 import sys
 import time
 
-# Compatibility-only names, re-exported where the stdlib's suites and users reach them.
-from ._compat import _AcquireFutures as _AcquireFutures
-from ._compat import _FutureCondition, done_and_not_done_class
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to import)
 if TYPE_CHECKING:
     import logging
+    from types import ModuleType
     from typing import Any, Callable, Generic, Iterable, Iterator, Literal, TypeVar
+
+    from ._compat import _AcquireFutures as _AcquireFutures
+    from ._compat import _FutureCondition
 
     _T = TypeVar("_T")
 
@@ -172,13 +172,40 @@ def _get_logger() -> logging.Logger:
     return logging.getLogger("concurrent.futures")
 
 
+def _load_compat() -> ModuleType:
+    """futures_impl._compat, the names kept only for the stdlib's suites and user code.
+
+    The one package import not at the top of a module, on purpose: `_compat` is a leaf
+    (it imports nothing from this package, so no cycle can hide here), and loading it at
+    import time would add about 10% to `import futures_impl` for names most programs
+    never touch. It loads on first use of `_condition`, `_AcquireFutures`,
+    `_FutureCondition` or `DoneAndNotDoneFutures`.
+    """
+    from . import _compat
+
+    return _compat
+
+
 def __getattr__(name: str) -> Any:
-    # PEP 562: `_base.LOGGER` exists, but importing this module does not import logging.
+    # PEP 562: `_base.LOGGER` exists, but importing this module does not import logging;
+    # the compatibility names resolve to `_compat`'s without importing it up front.
     if name == "LOGGER":
         return _get_logger()
     if name == "DoneAndNotDoneFutures":
-        return done_and_not_done_class(__name__)
+        return _load_compat().done_and_not_done_class(__name__)
+    if name in ("_AcquireFutures", "_FutureCondition"):
+        return getattr(_load_compat(), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _first_condition(future: Future[Any]) -> _FutureCondition:
+    global _condition_of
+    _condition_of = _load_compat()._FutureCondition
+    return _condition_of(future)
+
+
+# Future._condition builds its view with this: the class itself once `_compat` is loaded.
+_condition_of: Callable[[Future[Any]], _FutureCondition] = _first_condition
 
 
 class Future(_GenericBase[_T]):
@@ -217,7 +244,7 @@ class Future(_GenericBase[_T]):
         """A threading.Condition look-alike over this future's lock (the stdlib's suites
         set a state under `with f._condition:` and call `notify_all()`; the stdlib's
         wait() and as_completed() lock futures through it)."""
-        return _FutureCondition(self)
+        return _condition_of(self)
 
     def _get_snapshot(self) -> tuple[bool, bool, Any, BaseException | None]:
         """(done, cancelled, result, exception) read together under the lock: CPython
@@ -679,7 +706,7 @@ def _first_done_and_not_done(
     done: set[Future[Any]], not_done: set[Future[Any]]
 ) -> DoneAndNotDoneFutures:
     global _done_and_not_done
-    _done_and_not_done = done_and_not_done_class(__name__)
+    _done_and_not_done = _load_compat().done_and_not_done_class(__name__)
     return _done_and_not_done(done, not_done)
 
 

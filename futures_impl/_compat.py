@@ -13,9 +13,10 @@ of the way of the Future state machine:
 - `done_and_not_done_class()`: builds `DoneAndNotDoneFutures`, the stdlib's
   collections.namedtuple, on first use (building one costs more than importing `_base`).
 
-How: a leaf module. It imports nothing from this package, so `_base` can import it at
-the top without a cycle; it reaches a future only through the private methods it names
-(`_lock`, `_add_gate`, `_park`, `_wake`).
+How: a leaf module. It imports nothing from this package, so no cycle can go through it;
+`_base` loads it on first use (`_base._load_compat`), so `import futures_impl` pays
+nothing for it. It reaches a future only through the private methods it names (`_lock`,
+`_add_gate`, `_park`, `_wake`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
-from _support import MODULES
+from _support import MODULES, run_python
 
 BOUND = 30  # seconds; waits that return at once when the code is right
 
@@ -208,3 +208,16 @@ def test_idle_semaphore_value_counts_idle_credit(mod: ModuleType) -> None:
         ex.submit(int).result(timeout=BOUND)
         ex.shutdown(wait=True)  # the worker has marked itself idle before it exits
         assert ex._idle_semaphore._value == 1
+
+
+def test_the_compatibility_module_loads_only_on_first_use() -> None:
+    """`import futures_impl` pays nothing for `_compat` (the import benchmark row)."""
+    program = (
+        "import sys, futures_impl\n"
+        "print('futures_impl._compat' in sys.modules)\n"
+        "futures_impl.Future()._condition\n"
+        "print('futures_impl._compat' in sys.modules)\n"
+    )
+    returncode, out, err = run_python("-c", program, timeout=60)
+    assert returncode == 0, out + err
+    assert out.split() == ["False", "True"]
