@@ -16,6 +16,11 @@ joins it, so submitted work still finishes. Embedded interpreters whose threadin
 lacks that hook get daemon workers and a plain atexit hook instead; without a hook a
 non-daemon worker blocked on its queue would hang the interpreter's exit.
 
+Seeing inside: repr() and statistics() show the state, workers, idle credit and queue
+length (a `_stats.ThreadPoolStatistics` snapshot). Names kept for code written against
+the stdlib's internals sit in the class's "compatibility surface" section (who reaches
+each: docs/conformance.md); the package's lock order is at the top of _base.py.
+
 Rules that keep the pool from hanging (each has a regression test):
 - submit() checks "shut down? exiting?" and enqueues under the pool's `_shutdown_lock`, and
   the exit hook posts its stop signal under that same lock, so an item is either refused
@@ -117,7 +122,8 @@ def _python_exit() -> None:
     # One stop signal per pool, posted under the pool's lock (race 7 in docs/design.md): a
     # submit() holding that lock read `_exiting` before it was set and its item goes ahead
     # of the signal (and runs); a submit() taking the lock after us reads `_exiting` and
-    # refuses. A worker code removed from `_threads_queues` is neither woken nor joined.
+    # refuses. A worker that user code removed from `_threads_queues` is neither woken
+    # nor joined (the stdlib's meaning of that registry).
     pools = {id(work_queue): (work_queue, lock) for (_, work_queue), lock in zip(workers, locks)}
     for work_queue, lock in pools.values():
         if lock is None:
