@@ -182,9 +182,17 @@ def stack_names(thread: threading.Thread) -> list[str]:
     frame = sys._current_frames().get(thread.ident)  # type: ignore[arg-type]
     names = []
     while frame is not None:
-        names.append(frame.f_code.co_name)
+        name = frame.f_code.co_name
+        # Under mutation testing (nox -s mutation) mutmut renames `C.f` to
+        # "xǁCǁf__mutmut_orig" / "xǁCǁf__mutmut_7" and `f` to "x_f__mutmut_orig": read the name
+        # as written in the source.
+        mangled = _MUTMUT_NAME.match(name)
+        names.append(mangled.group(1) if mangled else name)
         frame = frame.f_back
     return names
+
+
+_MUTMUT_NAME = re.compile("^x(?:\u01c1[^\u01c1]*\u01c1|_)(.+?)__mutmut_(?:orig|[0-9]+)$")
 
 
 def blocked_in(thread: threading.Thread, function: str) -> Callable[[], bool]:
