@@ -244,7 +244,7 @@ class Parallelized(Generic[R]):
         self._started = True
         self._start_time = time.monotonic()
         if self._log_opt is not False:
-            import logging
+            import logging  # deferred on purpose (module doc; tests: test_import_is_light)
 
             self._logger = (
                 self._log_opt
@@ -257,7 +257,7 @@ class Parallelized(Generic[R]):
         if self._user_executor is not None:
             self._executor = self._user_executor
         else:
-            from .thread import ThreadPoolExecutor
+            from .thread import ThreadPoolExecutor  # deferred: it loads logging (same test)
 
             self._executor = ThreadPoolExecutor(max_workers=self.num_threads or None)
         submit, fn, unpack = self._executor.submit, self.fn, self.unpack
