@@ -11,7 +11,6 @@ without its own target must simply not be slower than ``DEFAULT_CEILING``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 DEFAULT_CEILING = 1.05
 GEOMEAN_TARGET = 0.45
@@ -34,9 +33,9 @@ class Row:
     quick: int
     scale: str = "us"  # "us" or "ms" for display
     reps: int = 3  # timed repetitions per subprocess (after one warm-up)
-    floor: Optional[str] = None
+    floor: str | None = None
     floor_mult: int = 1  # the floor cost is multiplied by this for the row
-    target: Optional[float] = None
+    target: float | None = None
     process: bool = False  # a process-pool row: loky gets a column
     steady: bool = False  # a steady-state process row: must beat loky
     mem: bool = False  # also report peak traced memory (tracemalloc)

@@ -16,11 +16,11 @@ import multiprocessing
 import threading
 from queue import SimpleQueue
 from time import perf_counter
-from typing import Any, Callable, Tuple
+from typing import Any, Callable
 
 from ._tasks import ident, noop
 
-Result = Tuple[float, int]
+Result = tuple[float, int]
 
 
 def floor_call(n: int) -> Result:

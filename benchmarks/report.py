@@ -11,14 +11,14 @@ but left out, and says why.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 from .catalog import DEFAULT_CEILING, GEOMEAN_TARGET, Row
 
 SCALE = {"us": (1e6, "µs"), "ms": (1e3, "ms")}
 
 
-def fmt_cost(seconds: Optional[float], scale: str = "us") -> str:
+def fmt_cost(seconds: float | None, scale: str = "us") -> str:
     if seconds is None:
         return "-"
     mult, unit = SCALE[scale]
@@ -36,15 +36,15 @@ def fmt_cost(seconds: Optional[float], scale: str = "us") -> str:
     return f"{s} {unit}"
 
 
-def fmt_kib(b: Optional[int]) -> str:
+def fmt_kib(b: int | None) -> str:
     return "-" if b is None else f"{b / 1024:,.0f} KiB"
 
 
-def fmt_ratio(r: Optional[float]) -> str:
+def fmt_ratio(r: float | None) -> str:
     return "-" if r is None else f"{r:.2f}"
 
 
-def _div(a: Optional[float], b: Optional[float]) -> Optional[float]:
+def _div(a: float | None, b: float | None) -> float | None:
     if a is None or b is None or b <= 0:
         return None
     return a / b

@@ -27,7 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Optional
+from typing import Any
 
 from . import report
 from .catalog import FLOORS_BY_NAME, ROWS, Row
@@ -93,7 +93,7 @@ def _selected(patterns: list[str]) -> list[Row]:
     return [r for r in ROWS if match(r.name)]
 
 
-def _median(xs: list[float]) -> Optional[float]:
+def _median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
@@ -180,7 +180,7 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
     }
 
 
-def _git_commit() -> Optional[str]:
+def _git_commit() -> str | None:
     try:
         r = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -202,7 +202,7 @@ def _git_commit() -> Optional[str]:
         return None
 
 
-def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="futures_impl vs concurrent.futures, interleaved, one interpreter.",
@@ -239,7 +239,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rows = _selected(args.match)
     if args.list:

@@ -20,9 +20,10 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Iterator
 from queue import SimpleQueue
 from time import perf_counter, process_time
-from typing import Any, Callable, Iterator, Tuple
+from typing import Any, Callable
 
 from ._tasks import callback, ident
 
@@ -55,7 +56,7 @@ def now() -> Span:
     return Span((perf_counter(), process_time()))
 
 
-Result = Tuple[Span, int]
+Result = tuple[Span, int]
 THREADS = 4  # worker threads of every thread-pool scenario (and of the mini pool floor)
 PROCS = 2  # worker processes of every process-pool scenario (= cores of the bench box)
 BARRIER_TIMEOUT = 30.0

@@ -27,7 +27,6 @@ import argparse
 import os
 import shutil
 import time
-from typing import Optional
 
 from . import plan, report, run, runner, verdict
 
@@ -36,7 +35,7 @@ KNOWN_FILE = os.path.join(HERE, "known_differences.txt")
 RESULTS_DIR = os.path.join(HERE, "results")
 
 
-def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m conformance",
         description="Run CPython's concurrent.futures test suites against futures_impl and the "
@@ -101,7 +100,7 @@ def _new_results_dir(keep: int = 5) -> str:
     return path
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     if args.results_dir is None:

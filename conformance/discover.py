@@ -26,7 +26,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import Optional
 
 MIN_VERSION = (3, 9)
 
@@ -58,7 +57,7 @@ class Interpreter:
     version: str
     version_info: tuple[int, int]
     base_prefix: str
-    own_suite: Optional[str]
+    own_suite: str | None
 
 
 @dataclass
@@ -72,7 +71,7 @@ class Pair:
         return f"{self.interp.label}:{self.suite_label}"
 
 
-def pyenv_root() -> Optional[str]:
+def pyenv_root() -> str | None:
     root = os.environ.get("PYENV_ROOT")
     if not root and shutil.which("pyenv"):
         try:
@@ -105,7 +104,7 @@ def _candidates() -> list[str]:
     return found
 
 
-def query(executable: str) -> Optional[Interpreter]:
+def query(executable: str) -> Interpreter | None:
     try:
         proc = subprocess.run(
             [executable, "-c", _QUERY], capture_output=True, text=True, timeout=60
@@ -170,8 +169,8 @@ def suite_label(interp: Interpreter, suite: str) -> str:
 
 
 def pair_for(
-    interp: Interpreter, suite_override: Optional[str] = None
-) -> tuple[Optional[Pair], str]:
+    interp: Interpreter, suite_override: str | None = None
+) -> tuple[Pair | None, str]:
     """The (interpreter, suite) pair to run, or None and a message saying how to get a suite."""
     if suite_override:
         path = os.path.abspath(suite_override)

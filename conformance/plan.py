@@ -18,7 +18,6 @@ import argparse
 import fnmatch
 import os
 from dataclasses import dataclass, field
-from typing import Optional
 
 from . import discover, runner, venvs
 from .text import indent, say
@@ -120,7 +119,7 @@ def _probe(env: runner.Env) -> None:
         say(f"note: {env.pair.key}: futures_impl misbehaves in the probe: {msg[:500]}")
 
 
-def _selected(interp: discover.Interpreter, wanted: Optional[list[str]]) -> bool:
+def _selected(interp: discover.Interpreter, wanted: list[str] | None) -> bool:
     if not wanted:
         return True
     return any(
@@ -131,7 +130,7 @@ def _selected(interp: discover.Interpreter, wanted: Optional[list[str]]) -> bool
     )
 
 
-def _matches(test_id: str, patterns: Optional[list[str]]) -> bool:
+def _matches(test_id: str, patterns: list[str] | None) -> bool:
     if not patterns:
         return True
     for pat in patterns:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from . import runner
 from .plan import Plan
@@ -50,7 +50,7 @@ class Run:
     class_log: list[dict[str, Any]] = field(default_factory=list)  # one record per class run
 
 
-def counts(results: dict[Key, tuple[str, str]], pair: Optional[str] = None) -> tuple[int, int, int]:
+def counts(results: dict[Key, tuple[str, str]], pair: str | None = None) -> tuple[int, int, int]:
     passed = failed = skipped = 0
     for (p, _), (outcome, _) in results.items():
         if pair is not None and p != pair:

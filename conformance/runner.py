@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from .discover import Pair
 
@@ -83,7 +83,7 @@ class TaskResult:
     task: Task
     results: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (outcome, detail)
     status: str = "ok"  # ok, timeout, crashed
-    returncode: Optional[int] = None
+    returncode: int | None = None
     duration: float = 0.0
     log: str = ""
     hook: dict[str, Any] = field(default_factory=dict)
@@ -300,7 +300,7 @@ def run_tasks(
     on_done: Callable[[TaskResult], None],
 ) -> list[TaskResult]:
     """Run ``tasks`` on ``jobs`` threads, in order; call ``on_done`` as each finishes."""
-    results: list[Optional[TaskResult]] = [None] * len(tasks)
+    results: list[TaskResult | None] = [None] * len(tasks)
     lock = threading.Lock()  # guards next_index and on_done calls
     stop = threading.Event()
     next_index = [0]

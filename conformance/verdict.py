@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass, field
-from typing import Optional
 
 from .plan import Plan
 from .run import Key, Outcomes, Run, rerun
@@ -59,7 +58,7 @@ class Verdict:
     fixed: list[Key] = field(default_factory=list)  # listed, ran, no longer differ
     flaky: set[Key] = field(default_factory=set)  # verdict changed on a re-run
     # (pair, test) -> (stdlib, futures_impl) outcomes before re-runs
-    first_attempt: dict[Key, tuple[Optional[tuple[str, str]], Optional[tuple[str, str]]]] = field(
+    first_attempt: dict[Key, tuple[tuple[str, str] | None, tuple[str, str] | None]] = field(
         default_factory=dict)
 
 
@@ -94,7 +93,7 @@ def judge_run(plan: Plan, run: Run, args: argparse.Namespace) -> Verdict:
     return v
 
 
-def _differ(base: Optional[tuple[str, str]], impl: Optional[tuple[str, str]]) -> bool:
+def _differ(base: tuple[str, str] | None, impl: tuple[str, str] | None) -> bool:
     return (base or ("absent",))[0] != (impl or ("absent",))[0]
 
 

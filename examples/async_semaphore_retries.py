@@ -15,12 +15,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import urllib.parse
-from typing import Tuple
 
 from futures_impl.aio import AsyncExecutor
 
 
-async def http_get(url: str) -> Tuple[int, bytes]:
+async def http_get(url: str) -> tuple[int, bytes]:
     """A minimal HTTP/1.0 GET over asyncio streams: (status, body)."""
     parts = urllib.parse.urlsplit(url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)

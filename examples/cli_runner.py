@@ -22,7 +22,8 @@ import logging
 import subprocess
 import sys
 import time
-from typing import Iterator, List, NamedTuple, Sequence
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
 import futures_impl
 
@@ -88,7 +89,7 @@ def main(argv: Sequence[str] = ()) -> int:
         help="run N tasks at a time (default 1: sequential)",
     )
     args = parser.parse_args(argv or None)
-    paths: List[str] = args.paths or [f"page/{i}" for i in range(6)] + ["status/500"]
+    paths: list[str] = args.paths or [f"page/{i}" for i in range(6)] + ["status/500"]
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
     start = time.monotonic()

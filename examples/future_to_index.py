@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import urllib.request
-from typing import List, Optional
 
 import futures_impl
 
@@ -23,7 +22,7 @@ def fetch_page(url: str) -> str:
 
 def main(base_url: str) -> int:
     urls = [f"{base_url}/page/{i}" for i in range(6)]
-    sizes: List[Optional[int]] = [None] * len(urls)
+    sizes: list[int | None] = [None] * len(urls)
     with futures_impl.ThreadPoolExecutor(max_workers=3) as executor:
         future_to_index = {executor.submit(fetch_page, url): i for i, url in enumerate(urls)}
         for future in futures_impl.as_completed(future_to_index):

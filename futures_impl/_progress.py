@@ -27,7 +27,8 @@ from __future__ import annotations
 import importlib
 import sys
 import time
-from typing import IO, Any, Dict, Mapping, Optional, Union
+from collections.abc import Mapping
+from typing import IO, Any, Union
 
 __all__ = ["SimpleBar", "make_bar", "tqdm_available"]
 
@@ -54,11 +55,11 @@ class SimpleBar:
 
     def __init__(
         self,
-        total: Optional[int] = None,
-        desc: Optional[str] = None,
+        total: int | None = None,
+        desc: str | None = None,
         *,
-        file: Optional[IO[str]] = None,
-        disable: Optional[bool] = False,
+        file: IO[str] | None = None,
+        disable: bool | None = False,
         mininterval: float = 0.1,
         width: int = 20,
         **_ignored: Any,
@@ -81,7 +82,7 @@ class SimpleBar:
         self.refresh()
 
     # -- tqdm-compatible API -------------------------------------------------
-    def update(self, n: float = 1) -> Optional[bool]:
+    def update(self, n: float = 1) -> bool | None:
         self.n += int(n)
         now = time.monotonic()
         if now - self._last_draw >= self.mininterval or (
@@ -93,11 +94,11 @@ class SimpleBar:
 
     def set_postfix(
         self,
-        ordered_dict: Optional[Mapping[str, Any]] = None,
+        ordered_dict: Mapping[str, Any] | None = None,
         refresh: bool = True,
         **kwargs: Any,
     ) -> None:
-        items: Dict[str, Any] = dict(ordered_dict or {})
+        items: dict[str, Any] = dict(ordered_dict or {})
         items.update(kwargs)
         self.postfix = ", ".join(f"{key}={value}" for key, value in items.items())
         if refresh:
@@ -108,22 +109,22 @@ class SimpleBar:
         if refresh:
             self.refresh()
 
-    def set_description(self, desc: Optional[str] = None, refresh: bool = True) -> None:
+    def set_description(self, desc: str | None = None, refresh: bool = True) -> None:
         self.desc = desc or ""
         if refresh:
             self.refresh()
 
-    def set_description_str(self, desc: Optional[str] = None, refresh: bool = True) -> None:
+    def set_description_str(self, desc: str | None = None, refresh: bool = True) -> None:
         self.set_description(desc, refresh)
 
-    def reset(self, total: Optional[int] = None) -> None:
+    def reset(self, total: int | None = None) -> None:
         self.n = 0
         if total is not None:
             self.total = total
         self.start_t = time.monotonic()
         self.refresh()
 
-    def write(self, s: str, file: Optional[IO[str]] = None, end: str = "\n") -> None:
+    def write(self, s: str, file: IO[str] | None = None, end: str = "\n") -> None:
         """Print a line above the bar (always printed, like ``tqdm.write``)."""
         out = file if file is not None else self.file
         if not self.disable and self._last_len and out is self.file:
@@ -188,7 +189,7 @@ def tqdm_available() -> bool:
     return True
 
 
-def _disable_flag(progress: ProgressMode) -> Optional[bool]:
+def _disable_flag(progress: ProgressMode) -> bool | None:
     if progress is True or progress == "auto":
         return None
     if progress is False or progress == "never":
@@ -199,10 +200,10 @@ def _disable_flag(progress: ProgressMode) -> Optional[bool]:
 
 
 def make_bar(
-    total: Optional[int],
-    desc: Optional[str],
+    total: int | None,
+    desc: str | None,
     progress: ProgressMode = True,
-    file: Optional[IO[str]] = None,
+    file: IO[str] | None = None,
     **bar_kwargs: Any,
 ) -> Any:
     """Return a tqdm bar when tqdm is importable, else a :class:`SimpleBar`.
@@ -216,7 +217,7 @@ def make_bar(
         tqdm = importlib.import_module("tqdm.auto").tqdm
     except ImportError:
         return SimpleBar(total=total, desc=desc, file=file, disable=disable, **bar_kwargs)
-    kwargs: Dict[str, Any] = {"total": total, "desc": desc, "disable": disable}
+    kwargs: dict[str, Any] = {"total": total, "desc": desc, "disable": disable}
     if file is not None:
         kwargs["file"] = file
     kwargs.update(bar_kwargs)

@@ -41,20 +41,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
+from contextlib import AbstractAsyncContextManager
 from typing import (
     Any,
-    AsyncContextManager,
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
     Callable,
-    Deque,
-    Iterable,
-    List,
-    Optional,
-    Set,
     TypeVar,
-    Union,
 )
 
 from ._aio.future import (
@@ -87,7 +79,7 @@ __all__ = [
     "wrap_future",
 ]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _STOP = None  # queue sentinel: one per worker at shutdown
 
@@ -101,17 +93,17 @@ class AsyncExecutor:
     ex.shutdown()`` stops them.
     """
 
-    def __init__(self, max_workers: Optional[int] = None) -> None:
+    def __init__(self, max_workers: int | None = None) -> None:
         if max_workers is None:
             max_workers = default_max_workers()  # the thread pool's default
         if max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         self._max_workers = max_workers
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._queue: Optional[asyncio.Queue[Optional[_WorkItem]]] = None
-        self._workers: Set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[_WorkItem | None] | None = None
+        self._workers: set[asyncio.Task[None]] = set()
         self._idle = 0  # workers waiting on the queue (or started and about to)
-        self._outstanding: Set[AsyncFuture[Any]] = set()  # submitted, not done
+        self._outstanding: set[AsyncFuture[Any]] = set()  # submitted, not done
         self._shutdown = False
         self._stopping = False  # stop sentinels queued
 
@@ -119,7 +111,7 @@ class AsyncExecutor:
     def max_workers(self) -> int:
         return self._max_workers
 
-    def _bind(self) -> asyncio.Queue[Optional[_WorkItem]]:
+    def _bind(self) -> asyncio.Queue[_WorkItem | None]:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -135,15 +127,15 @@ class AsyncExecutor:
     # -- submitting ------------------------------------------------------------------
     def submit(
         self,
-        fn: Callable[..., Awaitable[T]],
+        fn: Callable[..., Awaitable[_T]],
         /,
         *args: Any,
-        semaphore: Optional[AsyncContextManager[Any]] = None,
+        semaphore: AbstractAsyncContextManager[Any] | None = None,
         retries: int = 0,
         retry_delay: float = DEFAULT_RETRY_DELAY,
-        attempt_timeout: Optional[float] = None,
+        attempt_timeout: float | None = None,
         **kwargs: Any,
-    ) -> AsyncFuture[T]:
+    ) -> AsyncFuture[_T]:
         """Schedule ``await fn(*args, **kwargs)``; return its AsyncFuture at once.
 
         ``semaphore``: any async context manager (an ``asyncio.Semaphore``
@@ -160,7 +152,7 @@ class AsyncExecutor:
         if retry_delay < 0:
             raise ValueError("retry_delay must be >= 0")
         queue = self._bind()
-        fut: AsyncFuture[T] = AsyncFuture(self._loop)
+        fut: AsyncFuture[_T] = AsyncFuture(self._loop)
         item = _WorkItem(fut, fn, args, kwargs, semaphore, retries, retry_delay, attempt_timeout)
         self._outstanding.add(fut)
         fut.future.add_done_callback(lambda _inner: self._outstanding.discard(fut))
@@ -229,14 +221,14 @@ class AsyncExecutor:
     # -- many calls ------------------------------------------------------------------
     async def map(
         self,
-        fn: Callable[..., Awaitable[T]],
-        *iterables: Union[Iterable[Any], AsyncIterable[Any]],
-        timeout: Optional[float] = None,
+        fn: Callable[..., Awaitable[_T]],
+        *iterables: Iterable[Any] | AsyncIterable[Any],
+        timeout: float | None = None,
         retries: int = 0,
         retry_delay: float = DEFAULT_RETRY_DELAY,
-        semaphore: Optional[AsyncContextManager[Any]] = None,
-        buffersize: Optional[int] = None,
-    ) -> List[T]:
+        semaphore: AbstractAsyncContextManager[Any] | None = None,
+        buffersize: int | None = None,
+    ) -> list[_T]:
         """``await fn(*args)`` for each tuple of ``zip(*iterables)``; results in input order.
 
         The first failure (after its retries) is raised and the calls still
@@ -259,14 +251,14 @@ class AsyncExecutor:
 
     async def map_iter(
         self,
-        fn: Callable[..., Awaitable[T]],
-        *iterables: Union[Iterable[Any], AsyncIterable[Any]],
-        timeout: Optional[float] = None,
+        fn: Callable[..., Awaitable[_T]],
+        *iterables: Iterable[Any] | AsyncIterable[Any],
+        timeout: float | None = None,
         retries: int = 0,
         retry_delay: float = DEFAULT_RETRY_DELAY,
-        semaphore: Optional[AsyncContextManager[Any]] = None,
-        buffersize: Optional[int] = None,
-    ) -> AsyncIterator[T]:
+        semaphore: AbstractAsyncContextManager[Any] | None = None,
+        buffersize: int | None = None,
+    ) -> AsyncIterator[_T]:
         """Stream ``map``'s results in input order, reading the inputs lazily.
 
         Sync and async iterables (also infinite ones) are accepted.  At most
@@ -282,7 +274,7 @@ class AsyncExecutor:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         rows = _AsyncZip(iterables)
-        inflight: Deque[AsyncFuture[T]] = collections.deque()
+        inflight: collections.deque[AsyncFuture[_T]] = collections.deque()
         exhausted = False
         try:
             while True:
@@ -318,7 +310,7 @@ class AsyncExecutor:
             await rows.aclose()
 
     def as_completed(
-        self, futures: Iterable[Any], timeout: Optional[float] = None
+        self, futures: Iterable[Any], timeout: float | None = None
     ) -> AsyncIterator[Any]:
         """``async for fut in ex.as_completed(futures)``: see :func:`as_completed`."""
         return as_completed(futures, timeout)
@@ -326,8 +318,8 @@ class AsyncExecutor:
     async def wait(
         self,
         futures: Iterable[Any],
-        timeout: Optional[float] = None,
-        return_when: Union[str, WaitStrategy] = ALL_COMPLETED,
+        timeout: float | None = None,
+        return_when: str | WaitStrategy = ALL_COMPLETED,
     ) -> DoneAndNotDone:
         """See :func:`wait`."""
         return await wait(futures, timeout, return_when)
@@ -374,7 +366,7 @@ class AsyncExecutor:
     async def __aenter__(self) -> AsyncExecutor:
         return self
 
-    async def __aexit__(self, exc_type: Optional[type], exc: Any, tb: Any) -> None:
+    async def __aexit__(self, exc_type: type | None, exc: Any, tb: Any) -> None:
         if exc_type is not None:
             self.cancel_all()
         await self.shutdown(wait=True)

@@ -36,20 +36,13 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Generator, Iterable, Iterator
 from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
-    Dict,
-    Generator,
     Generic,
-    Iterable,
-    Iterator,
-    List,
-    Optional,
-    Tuple,
     TypeVar,
-    Union,
 )
 
 from . import _base
@@ -61,14 +54,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Parallelized", "parallelized"]
 
-R = TypeVar("R")
+_R = TypeVar("_R")
 
 #: How an input becomes a call: ``"kwargs"`` -> ``fn(**input)`` (the default),
 #: ``"args"`` -> ``fn(*input)``, ``"value"`` -> ``fn(input)``.
 _UNPACK_MODES = ("kwargs", "args", "value")
 
 
-def _call_arguments(unpack: str, item: Any) -> Tuple[Any, Any]:
+def _call_arguments(unpack: str, item: Any) -> tuple[Any, Any]:
     """``(args, kwargs)`` such that ``fn(*args, **kwargs)`` is the call for ``item``.
 
     The one place the ``unpack`` modes are told apart (the pool's submit and the
@@ -101,7 +94,7 @@ def _default_label(item: Any, limit: int = 80) -> str:
 MAIN_THREAD_WAKEUP = 0.5
 
 
-def _completion_order(futures: List[_base.Future[R]]) -> Iterator[_base.Future[R]]:
+def _completion_order(futures: list[_base.Future[_R]]) -> Iterator[_base.Future[_R]]:
     """``as_completed(futures)``; on the main thread, in slices of MAIN_THREAD_WAKEUP.
 
     CPython runs a signal handler (Ctrl-C's KeyboardInterrupt) only between bytecodes,
@@ -124,7 +117,7 @@ def _completion_order(futures: List[_base.Future[R]]) -> Iterator[_base.Future[R
             pass  # a slice ended: a pending signal handler has just had its chance
 
 
-class Parallelized(Generic[R]):
+class Parallelized(Generic[_R]):
     """Call ``fn`` once per input on a pool; iterate ``(input, result, error)`` as calls finish.
 
     ``inputs`` are keyword-argument dicts by default (``unpack="kwargs"``);
@@ -144,26 +137,26 @@ class Parallelized(Generic[R]):
 
     def __init__(
         self,
-        fn: Callable[..., R],
+        fn: Callable[..., _R],
         inputs: Iterable[Any],
         *,
-        num_threads: Optional[int] = None,
-        desc: Optional[str] = None,
+        num_threads: int | None = None,
+        desc: str | None = None,
         progress: ProgressMode = True,
-        executor: Optional[_base.Executor] = None,
+        executor: _base.Executor | None = None,
         unpack: str = "kwargs",
         safe: bool = True,
-        log: Union[bool, logging.Logger] = False,
-        label: Optional[Callable[[Any], str]] = None,
+        log: bool | logging.Logger = False,
+        label: Callable[[Any], str] | None = None,
         file: Any = None,
-        bar_kwargs: Optional[Dict[str, Any]] = None,
+        bar_kwargs: dict[str, Any] | None = None,
     ) -> None:
         if unpack not in _UNPACK_MODES:
             raise ValueError(f"unpack must be one of {_UNPACK_MODES}, not {unpack!r}")
         if num_threads is not None and num_threads < 0:
             raise ValueError("num_threads must be >= 0 or None")
         self.fn = fn
-        self.inputs: List[Any] = list(inputs)
+        self.inputs: list[Any] = list(inputs)
         self.total = len(self.inputs)
         self.num_threads = num_threads
         self.desc = desc
@@ -174,10 +167,10 @@ class Parallelized(Generic[R]):
         self._file = file
         self._bar_kwargs = dict(bar_kwargs or {})
         self._log_opt = log
-        self._logger: Optional[logging.Logger] = None
+        self._logger: logging.Logger | None = None
         self._user_executor = executor
-        self._executor: Optional[_base.Executor] = None
-        self._futures: Dict[_base.Future[R], int] = {}  # future -> input index
+        self._executor: _base.Executor | None = None
+        self._futures: dict[_base.Future[_R], int] = {}  # future -> input index
         self._pbar: Any = None
         self._started = False
         self._finished = False
@@ -190,13 +183,13 @@ class Parallelized(Generic[R]):
         self.stop_event = threading.Event()
         # Results, written only by the iterating thread.
         self.completed = 0
-        self.succeeded: List[Any] = []
-        self.failed: List[Any] = []
-        self.errors: List[Tuple[Any, BaseException]] = []
-        self.cancelled: List[Any] = []
-        self.abandoned: List[Any] = []
+        self.succeeded: list[Any] = []
+        self.failed: list[Any] = []
+        self.errors: list[tuple[Any, BaseException]] = []
+        self.cancelled: list[Any] = []
+        self.abandoned: list[Any] = []
         self.interrupted = False
-        self._results: Dict[int, Optional[R]] = {}
+        self._results: dict[int, _R | None] = {}
         self._running_index = -1  # sequential mode: the input being called
 
     # -- the bar -----------------------------------------------------------------
@@ -210,19 +203,19 @@ class Parallelized(Generic[R]):
         return self._pbar
 
     # -- life cycle --------------------------------------------------------------
-    def __enter__(self) -> Parallelized[R]:
+    def __enter__(self) -> Parallelized[_R]:
         self._start()
         return self
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._finish(exc)
 
-    def __iter__(self) -> Generator[Tuple[Any, Optional[R], Optional[BaseException]], None, None]:
+    def __iter__(self) -> Generator[tuple[Any, _R | None, BaseException | None], None, None]:
         owns_lifecycle = not self._started
         if owns_lifecycle:
             self._start()
@@ -269,7 +262,7 @@ class Parallelized(Generic[R]):
             self._finish(exc)
             raise
 
-    def _finish(self, exc: Optional[BaseException]) -> None:
+    def _finish(self, exc: BaseException | None) -> None:
         if self._finished:
             return
         self._finished = True
@@ -336,8 +329,8 @@ class Parallelized(Generic[R]):
 
     # -- iteration ---------------------------------------------------------------
     def _record(
-        self, index: int, result: Optional[R], error: Optional[BaseException]
-    ) -> Tuple[Any, Optional[R], Optional[BaseException]]:
+        self, index: int, result: _R | None, error: BaseException | None
+    ) -> tuple[Any, _R | None, BaseException | None]:
         item = self.inputs[index]
         self._results[index] = result
         self.completed += 1
@@ -360,11 +353,11 @@ class Parallelized(Generic[R]):
             )
         return item, result, error
 
-    def _run_sequential(self) -> Iterator[Tuple[Any, Optional[R], Optional[BaseException]]]:
+    def _run_sequential(self) -> Iterator[tuple[Any, _R | None, BaseException | None]]:
         for index in range(self.completed, self.total):
             item = self.inputs[index]
-            result: Optional[R] = None
-            error: Optional[BaseException] = None
+            result: _R | None = None
+            error: BaseException | None = None
             self._running_index = index
             args, kwargs = _call_arguments(self.unpack, item)
             try:
@@ -376,15 +369,15 @@ class Parallelized(Generic[R]):
             if error is not None and not self.safe:
                 raise error
 
-    def _run_pool(self) -> Iterator[Tuple[Any, Optional[R], Optional[BaseException]]]:
+    def _run_pool(self) -> Iterator[tuple[Any, _R | None, BaseException | None]]:
         results = self._results
         pending = [fut for fut, index in self._futures.items() if index not in results]
         for fut in _completion_order(pending):  # resumes where an earlier loop stopped
             index = self._futures[fut]
             if fut.cancelled():
                 # Someone else cancelled it (a shared executor's shutdown...).
-                error: Optional[BaseException] = _base.CancelledError()
-                result: Optional[R] = None
+                error: BaseException | None = _base.CancelledError()
+                result: _R | None = None
             else:
                 error = fut.exception()
                 result = None if error is not None else fut.result()
@@ -393,7 +386,7 @@ class Parallelized(Generic[R]):
                 raise error
 
     # -- conveniences --------------------------------------------------------------
-    def results(self) -> List[Optional[R]]:
+    def results(self) -> list[_R | None]:
         """Run to the end; return results in input order (None where the call failed)."""
         for _ in self:
             pass
@@ -407,8 +400,8 @@ class Parallelized(Generic[R]):
 
 
 def parallelized(
-    fn: Callable[..., R], inputs: Iterable[Any], **options: Any
-) -> List[Tuple[Any, Optional[R], Optional[BaseException]]]:
+    fn: Callable[..., _R], inputs: Iterable[Any], **options: Any
+) -> list[tuple[Any, _R | None, BaseException | None]]:
     """Run :class:`Parallelized` to the end and return its tuples in completion order."""
     with Parallelized(fn, inputs, **options) as par:
         return list(par)

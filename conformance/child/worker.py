@@ -35,7 +35,8 @@ import sys
 import time
 import traceback
 import unittest
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 SUITE_MODULE = "test.test_concurrent_futures"
 
@@ -94,7 +95,7 @@ def _class_key(test: unittest.TestCase) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _load(events: _Events) -> Optional[list[unittest.TestCase]]:
+def _load(events: _Events) -> list[unittest.TestCase] | None:
     """Import the suite and return its tests, or None after an import_error."""
     _configure_support()
     try:
@@ -117,7 +118,7 @@ class StreamingResult(unittest.TestResult):
     def __init__(self, events: _Events) -> None:
         super().__init__()
         self.events = events
-        self._current: Optional[list[str]] = None  # [outcome, detail] of the running test
+        self._current: list[str] | None = None  # [outcome, detail] of the running test
         self._started = 0.0
 
     def _text(self, test: Any, err: Any) -> str:

@@ -26,16 +26,12 @@ import asyncio
 import builtins
 import enum
 import sys
+from collections.abc import AsyncIterator, Generator, Iterable
 from typing import (
     Any,
-    AsyncIterator,
     Callable,
-    Generator,
     Generic,
-    Iterable,
     NamedTuple,
-    Optional,
-    Set,
     TypeVar,
     Union,
 )
@@ -54,7 +50,7 @@ __all__ = [
     "wait",
 ]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 FIRST_COMPLETED = _base.FIRST_COMPLETED
 FIRST_EXCEPTION = _base.FIRST_EXCEPTION
@@ -81,14 +77,14 @@ class WaitStrategy(str, enum.Enum):
         return str(self.value)
 
 
-def _strategy(return_when: Union[str, WaitStrategy]) -> WaitStrategy:
+def _strategy(return_when: str | WaitStrategy) -> WaitStrategy:
     try:
         return WaitStrategy(return_when)
     except ValueError:
         raise ValueError(f"Invalid return condition: {return_when!r}") from None
 
 
-class AsyncFuture(Generic[T]):
+class AsyncFuture(Generic[_T]):
     """The eventual outcome of one call submitted to an AsyncExecutor.
 
     ``await fut`` or ``await fut.result(timeout)`` gives the result or raises
@@ -98,16 +94,16 @@ class AsyncFuture(Generic[T]):
     ``asyncio.InvalidStateError`` while the call isn't finished.
     """
 
-    def __init__(self, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         if loop is None:
             loop = asyncio.get_running_loop()
         self._loop = loop
-        self._fut: asyncio.Future[T] = loop.create_future()
+        self._fut: asyncio.Future[_T] = loop.create_future()
         self._running = False
-        self._task: Optional[asyncio.Task[T]] = None  # set by the worker while running
+        self._task: asyncio.Task[_T] | None = None  # set by the worker while running
 
     @property
-    def future(self) -> asyncio.Future[T]:
+    def future(self) -> asyncio.Future[_T]:
         """The underlying ``asyncio.Future`` (done when this future is done)."""
         return self._fut
 
@@ -132,20 +128,20 @@ class AsyncFuture(Generic[T]):
             self._task.cancel()
         return True
 
-    def exception(self) -> Optional[BaseException]:
+    def exception(self) -> BaseException | None:
         return self._fut.exception()
 
-    async def result(self, timeout: Optional[float] = None) -> T:
+    async def result(self, timeout: float | None = None) -> _T:
         """Wait at most ``timeout`` seconds for the outcome; never cancels the call."""
         if not self._fut.done():
             await _wait_one(self._fut, timeout)
         return self._fut.result()
 
-    def add_done_callback(self, fn: Callable[[AsyncFuture[T]], object]) -> None:
+    def add_done_callback(self, fn: Callable[[AsyncFuture[_T]], object]) -> None:
         """Call ``fn(self)`` (soon, on the loop) once the future is done."""
         self._fut.add_done_callback(lambda _inner: fn(self))
 
-    def __await__(self) -> Generator[Any, None, T]:
+    def __await__(self) -> Generator[Any, None, _T]:
         return self.result().__await__()
 
     def __repr__(self) -> str:
@@ -166,7 +162,7 @@ class AsyncFuture(Generic[T]):
         self._running = True
         return True
 
-    def _settle_from(self, task: asyncio.Task[T]) -> None:
+    def _settle_from(self, task: asyncio.Task[_T]) -> None:
         """Copy a finished task's outcome (done callback of the call's task)."""
         self._task = None
         if task.cancelled():
@@ -192,7 +188,7 @@ def _inner(fut: AnyFuture) -> asyncio.Future[Any]:
     raise TypeError(f"expected an AsyncFuture or an asyncio future, got {type(fut).__name__}")
 
 
-async def _wait_one(fut: asyncio.Future[Any], timeout: Optional[float]) -> None:
+async def _wait_one(fut: asyncio.Future[Any], timeout: float | None) -> None:
     if timeout is not None:
         timeout = max(0.0, timeout)
     done, _ = await asyncio.wait({fut}, timeout=timeout)
@@ -206,14 +202,14 @@ def failed(fut: asyncio.Future[Any]) -> bool:
 
 
 class DoneAndNotDone(NamedTuple):
-    done: Set[Any]
-    not_done: Set[Any]
+    done: set[Any]
+    not_done: set[Any]
 
 
 async def wait(
     fs: Iterable[AnyFuture],
-    timeout: Optional[float] = None,
-    return_when: Union[str, WaitStrategy] = ALL_COMPLETED,
+    timeout: float | None = None,
+    return_when: str | WaitStrategy = ALL_COMPLETED,
 ) -> DoneAndNotDone:
     """Wait for futures like ``futures_impl.wait``; returns ``(done, not_done)`` sets.
 
@@ -240,7 +236,7 @@ async def wait(
 
 
 async def as_completed(
-    fs: Iterable[AnyFuture], timeout: Optional[float] = None
+    fs: Iterable[AnyFuture], timeout: float | None = None
 ) -> AsyncIterator[Any]:
     """Yield the given futures as they finish (the finished ones first).
 

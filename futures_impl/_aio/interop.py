@@ -22,16 +22,16 @@ If the loop is closed by the time the source finishes, nothing is copied.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, TypeVar
 
 from .future import AsyncFuture
 
 __all__ = ["run_in_executor", "wrap_future"]
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
-def _running_loop(loop: Optional[asyncio.AbstractEventLoop]) -> asyncio.AbstractEventLoop:
+def _running_loop(loop: asyncio.AbstractEventLoop | None) -> asyncio.AbstractEventLoop:
     if loop is not None:
         return loop
     try:
@@ -55,7 +55,7 @@ def _copy_outcome(source: Any, dest: asyncio.Future[Any]) -> None:
 
 
 def wrap_future(
-    future: Any, loop: Optional[asyncio.AbstractEventLoop] = None
+    future: Any, loop: asyncio.AbstractEventLoop | None = None
 ) -> asyncio.Future[Any]:
     """Return an ``asyncio.Future`` on ``loop`` (default: the running one) tracking ``future``.
 
@@ -91,7 +91,7 @@ def wrap_future(
     return dest
 
 
-def run_in_executor(executor: Any, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+def run_in_executor(executor: Any, fn: Callable[..., _T], *args: Any) -> asyncio.Future[_T]:
     """``executor.submit(fn, *args)``, awaitable on the running loop.
 
     Works with futures_impl and ``concurrent.futures`` executors alike;

@@ -16,18 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections import deque
+from collections.abc import AsyncIterable, Awaitable, Iterable
+from contextlib import AbstractAsyncContextManager
 from typing import (
     Any,
-    AsyncContextManager,
-    AsyncIterable,
-    Awaitable,
     Callable,
-    Deque,
-    Iterable,
-    List,
-    Optional,
-    Tuple,
-    Union,
 )
 
 from .future import FIRST_COMPLETED, AsyncFuture, TimeoutError, failed
@@ -52,12 +46,12 @@ class _WorkItem:
         self,
         future: AsyncFuture[Any],
         fn: Callable[..., Awaitable[Any]],
-        args: Tuple[Any, ...],
+        args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        semaphore: Optional[AsyncContextManager[Any]],
+        semaphore: AbstractAsyncContextManager[Any] | None,
         retries: int,
         retry_delay: float,
-        attempt_timeout: Optional[float],
+        attempt_timeout: float | None,
     ) -> None:
         self.future = future
         self.fn = fn
@@ -107,8 +101,8 @@ class _WorkItem:
 
 async def _head_or_first_failure(
     head: AsyncFuture[Any],
-    others: Deque[AsyncFuture[Any]],
-    deadline: Optional[float],
+    others: deque[AsyncFuture[Any]],
+    deadline: float | None,
     loop: asyncio.AbstractEventLoop,
 ) -> None:
     """Wait until ``head`` is done; raise at once if one of ``others`` fails first."""
@@ -127,15 +121,15 @@ async def _head_or_first_failure(
 class _AsyncZip:
     """``zip`` over sync and async iterables, pulled one row at a time."""
 
-    def __init__(self, iterables: Tuple[Union[Iterable[Any], AsyncIterable[Any]], ...]) -> None:
-        self._its: List[Any] = []
+    def __init__(self, iterables: tuple[Iterable[Any] | AsyncIterable[Any], ...]) -> None:
+        self._its: list[Any] = []
         for iterable in iterables:
             if hasattr(iterable, "__aiter__"):
                 self._its.append(iterable.__aiter__())
             else:
                 self._its.append(iter(iterable))
 
-    async def __anext__(self) -> Tuple[Any, ...]:
+    async def __anext__(self) -> tuple[Any, ...]:
         row = []
         for it in self._its:
             if hasattr(it, "__anext__"):
