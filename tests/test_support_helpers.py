@@ -54,3 +54,18 @@ def test_set_when_releases_and_reraises_on_expiry() -> None:
     assert release.wait(60)  # released although the condition never held
     with pytest.raises(pytest.fail.Exception, match="a condition that never holds"):
         join()
+
+
+def test_import_checks_named_in_conftest_exist() -> None:
+    """conftest's list of tests whose children run without coverage names real tests (a
+    renamed one would fail only under `nox -s coverage`, with coverage's modules counted
+    as futures_impl's)."""
+    import importlib
+
+    from conftest import _IMPORT_CHECKS
+
+    for entry in _IMPORT_CHECKS:
+        module, _, function = entry.partition("::")
+        loaded = importlib.import_module(module)
+        if function:
+            assert callable(getattr(loaded, function, None)), entry
