@@ -516,6 +516,15 @@ def _run_callbacks(
             _get_logger().exception("exception calling callback for %r", future)
 
 
+def _cancel_and_notify(future: Future[Any]) -> None:
+    """Settle a future its executor drops unrun (shutdown(cancel_futures=True), a drained
+    queue): cancel it and acknowledge the cancel, so that wait() and as_completed() count
+    it. Idempotent; a future already running or settled is left alone. Runs the future's
+    done-callbacks: call it with no executor lock held."""
+    if future.cancel() and future._state == CANCELLED:
+        future.set_running_or_notify_cancel()  # CANCELLED -> CANCELLED_AND_NOTIFIED
+
+
 def _failed(future: Future[Any]) -> bool:
     return future._state == FINISHED and future._exception is not None
 

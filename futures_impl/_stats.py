@@ -1,12 +1,13 @@
-"""Snapshots of an executor's state: what `ThreadPoolExecutor.statistics()` returns.
+"""Snapshots of an executor's state: what the pools' `statistics()` return.
 
 Why: tests and users want to see how busy a pool is (how many workers, how many idle,
 how much work waits) without reaching into private fields whose meaning differs between
 implementations. A snapshot is taken once, under the pool's lock, and never changes.
 
 How: `Snapshot` is a small immutable record whose fields are its `__slots__`; each
-executor has its own subclass (`ThreadPoolStatistics` here; the process pool gets a
-sibling with its own fields), so comparing, printing and `as_dict()` come for free.
+executor has its own subclass (`ThreadPoolStatistics`, and its sibling
+`ProcessPoolStatistics` with the process pool's own fields), so comparing, printing
+and `as_dict()` come for free.
 Nothing is counted per task to fill it: every field is read from state the pool keeps
 anyway, so the hot paths pay nothing for it.
 """
@@ -76,3 +77,29 @@ class ThreadPoolStatistics(Snapshot):
         workers: int
         idle: int
         queued: int
+
+
+class ProcessPoolStatistics(Snapshot):
+    """One look at a ProcessPoolExecutor.
+
+    state        "running", "shut down" or "broken"
+    max_workers  the most worker processes the pool runs at once
+    workers      worker processes that run or may run calls (not retiring or stopping)
+    idle         of those, the ones holding no call
+    pending      calls submitted and not settled yet (waiting, sent, or answered and
+                 about to be settled)
+    waiting      calls no worker holds yet: PENDING, still cancellable
+    sent         calls handed to a worker and not answered yet (running, or queued in
+                 its pipe)
+    """
+
+    __slots__ = ("state", "max_workers", "workers", "idle", "pending", "waiting", "sent")
+
+    if TYPE_CHECKING:
+        state: str
+        max_workers: int
+        workers: int
+        idle: int
+        pending: int
+        waiting: int
+        sent: int

@@ -1,49 +1,26 @@
 """ProcessPoolExecutor: calls run in worker processes; one manager thread per pool.
 
-Data flow (every worker has two private pipes; no lock is shared between processes)::
+This module is the facade: the executor class, the stdlib's module-level names, and the
+interpreter-exit hook. The machinery lives in `futures_impl/_process/` (docs/process.md
+has the whole design and the data flow):
 
-    submit() -- pickles (id, fn, args, kwargs) in the caller's thread --+
-       |  room in an idle/prefetching worker's pipe?                    |
-       |      yes: write it now (cannot block)     no: _Pool.backlog    |
-       |      big: hand it to the writer thread (CallQueue)             |
-       v                                                                v
-    worker k <== calls pipe k ==== [inline write | writer thread] <== backlog
-       |  runs fn, pickles (id, ok, result | (exc, traceback text))
-       +====== results pipe k ======> manager thread (_ExecutorManagerThread)
-                                         poll(): wake-up pipe, result pipes, sentinels
-                                         books the result, refills worker k from backlog
-                                         settles the Future outside the lock
+    errors.py   BrokenProcessPool, _RemoteTraceback, the one traceback formatter, messages
+    wire.py     the wire format: framing, call/result messages, the pickler (both ends)
+    limits.py   the system's limits and the constructor's argument checks
+    pool.py     the parent's state: worker records, dispatch, the call writer (CallQueue)
+    manager.py  the manager thread's loop: results in, futures settled, exits reaped
+    worker.py   the body of a worker process
+    wakeup.py   the manager's wake-up pipe (_ThreadWakeup)
 
-Who writes what (`_Pool` fields, all under `_Pool.lock` unless noted):
-  - submit() threads: pending, backlog, next id, idle_tokens, workers/processes (spawns).
-  - manager thread: reads results, pops pending, retires/reaps workers (processes,
-    workers), spawns replacements, breaks the pool, stops workers when closing.
-  - writer thread: `writing` counts of workers, then refills like the manager.
-  - shutdown()/_force_shutdown(): shutdown, forced, the cancelled part of backlog.
-  - garbage collector (weakref callback): owner_gone, lock-free, then a wake-up.
-The wake-up pipe (`_ThreadWakeup`) is written without the pool lock held, and the
-manager clears it before taking the lock, so neither can block the other (gh-105829).
+Imports go one way, down that list's dependencies (errors <- wire <- worker <- pool <-
+manager <- this facade; limits and wakeup are leaves); nothing below imports this module.
 
-Why no hang. Workers are started in submit() when no idle worker is known (or all at
-once for "fork"), and by the manager whenever calls wait and fewer than max_workers
-unretired workers exist. The parent knows each worker's remaining task budget
-(max_tasks_per_child), so a worker is never sent a call it will not run, and a worker
-is replaced as soon as it has answered its last call (cpython#115634, #111498), never
-so that more than max_workers run calls. A worker that cannot be started makes
-submit() raise while no worker runs; later, when no worker is left to run the waiting
-calls, they fail with BrokenProcessPool ("could not be started"), as they do when the
-pool is being forcefully shut down. Calls that cannot be pickled fail their own future
-in submit(); a result that cannot be unpickled fails its own future; a worker that dies
-breaks the pool: every unsettled future gets its own BrokenProcessPool whose
-`__cause__` names the pid and exit code. Abandoned executors, shutdown(wait=False) and
-interpreter exit all let pending work finish and then stop the workers; workers whose
-parent dies see end-of-file on their call pipe and exit.
-
-Locks: every lock here is taken with `with` (no window between acquire and try for a
-KeyboardInterrupt). Lock-free paths that rely on the GIL (single loads/stores of whole
-values): the weakref callback stores `owner_gone`; shutdown() and that callback read
-`started`/`finished`; submit() reads `_global_shutdown` (written under _live_lock) and
-`break_later`/`new_workers` after releasing the pool lock, only to decide a wake-up.
+Who writes what: `_Pool`'s fields are under `_Pool.lock` (pool.py says who writes each);
+`_live_lock` guards `_global_shutdown` and `_live_pools` below. Lock-free paths that rely
+on the GIL (single loads/stores of whole values): the weakref callback stores
+`owner_gone`; shutdown() and that callback read `started`/`finished`; submit() reads
+`_global_shutdown` (written under _live_lock) and `break_later`/`new_workers` after
+releasing the pool lock, only to decide a wake-up. Every lock is taken with `with`.
 
 Importing this module loads what the stdlib's process module loads (multiprocessing,
 its connection and queues modules...), each where it can: the module still imports in
@@ -53,11 +30,12 @@ NotImplementedError (see _check_system_limits()).
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging  # noqa: F401  (footprint: the stdlib's process module loads it, via _base)
-import os
-import sys
 import threading
+import weakref
+from functools import partial
 
 # The stdlib's process module imports these at import time and code relies on them
 # being loaded (multiprocessing.connection.wait after a plain `import multiprocessing`).
@@ -73,19 +51,34 @@ except ImportError:  # pragma: no cover - interpreters without _multiprocessing
     pass
 
 from . import _base
-from ._process_wakeup import _ThreadWakeup as _ThreadWakeup  # re-exported: tests patch it here
+from ._process.errors import BrokenProcessPool as BrokenProcessPool
+from ._process.errors import _RemoteTraceback as _RemoteTraceback
+from ._process.limits import _MAX_WINDOWS_WORKERS as _MAX_WINDOWS_WORKERS
+from ._process.limits import _check_system_limits as _check_system_limits
+from ._process.limits import check_max_tasks, context_for, worker_count
+from ._process.wakeup import _ThreadWakeup as _ThreadWakeup
+from ._process.wire import encode_call
+from ._process.worker import process_chunk
+from ._stats import ProcessPoolStatistics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
+    from multiprocessing.process import BaseProcess
     from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-    from ._process_pool import _Pool
+    from ._process.pool import _Pool
 
     _T = TypeVar("_T")
     _P = TypeVar("_P", bound="ProcessPoolExecutor")
 
-_MAX_WINDOWS_WORKERS = 63 - 2  # WaitForMultipleObjects limit, minus two internal handles
+# -- compatibility surface (module) -----------------------------------------------------
+# Names CPython's suites or user code reach here (docs/conformance.md, "The compatibility
+# surface", says who and why): BrokenProcessPool, _RemoteTraceback, _ThreadWakeup (patched
+# here: the executor looks it up at construction), _check_system_limits,
+# _MAX_WINDOWS_WORKERS (imported above), EXTRA_QUEUED_CALLS, _ExecutorManagerThread
+# (its run() is patched), _spawn_worker (patched), _python_exit, _TERMINATE/_KILL.
+
 # The stdlib's knob, read when an executor is created: beyond the calls running in the
 # workers, a pool commits at most max_workers + EXTRA_QUEUED_CALLS calls (RUNNING, no
 # longer cancellable). Larger: more throughput for tiny calls, fewer calls cancellable.
@@ -93,69 +86,43 @@ EXTRA_QUEUED_CALLS = 1
 _TERMINATE = "terminate"
 _KILL = "kill"
 _SHUTDOWN_OPERATIONS = frozenset((_TERMINATE, _KILL))
-_FORK = "'fork'"
-_MAX_TASKS_WITH_FORK = (
-    f"max_tasks_per_child is incompatible with the {_FORK} multiprocessing start method; "
-    "supply a different mp_context."
-)
 
 
-class BrokenProcessPool(_base.BrokenExecutor):
-    """A worker died abruptly or could not be used; the pool cannot run anything."""
+def _spawn_worker(ctx: BaseContext, target: Callable[..., None],
+                  args: tuple[Any, ...]) -> BaseProcess:
+    """Start one worker process. A seam: CPython's newest tests patch this name."""
+    process: BaseProcess = ctx.Process(target=target, args=args)  # type: ignore[attr-defined]
+    process.start()
+    return process
 
 
-class _RemoteTraceback(Exception):
-    """`__cause__` of errors from a worker; `.tb` holds the worker-side traceback text."""
-
-    def __init__(self, tb: str) -> None:
-        super().__init__(tb)
-        self.tb = tb
-
-    def __str__(self) -> str:
-        return self.tb
+def _spawn(ctx: BaseContext, target: Callable[..., None], args: tuple[Any, ...]) -> BaseProcess:
+    """What the pool is given to start workers: `_spawn_worker` looked up per call, so a
+    patched one is used (the pool does not import this module)."""
+    return _spawn_worker(ctx, target, args)
 
 
-_system_limited: str | None = None
-_system_limits_checked = False
+class _ExecutorManagerThread(threading.Thread):
+    """Reads results, settles futures, reaps and replaces workers; run() is the body."""
 
+    def __init__(self, pool: _Pool) -> None:
+        super().__init__(name="ProcessPoolManager", daemon=True)
+        self._pool = pool
 
-def _check_system_limits() -> None:
-    """Raise NotImplementedError where a process pool cannot work."""
-    global _system_limits_checked, _system_limited
-    if not _system_limits_checked:
-        _system_limits_checked = True
+    def run(self) -> None:
+        # Deferred like the pool (see ProcessPoolExecutor.__init__); loaded by then.
+        from ._process.manager import run
+
         try:
-            import importlib
-
-            importlib.import_module("_multiprocessing")
-            import multiprocessing.connection  # noqa: F401
-            import multiprocessing.synchronize  # noqa: F401 - fails without sem_open
-        except ImportError as exc:
-            _system_limited = (
-                "ProcessPoolExecutor needs a working multiprocessing module "
-                f"(with _multiprocessing and sem_open): {exc}"
-            )
-        else:
-            import select
-
-            if not hasattr(select, "poll"):
-                _system_limited = "ProcessPoolExecutor needs select.poll(), missing here"
-            try:
-                nsems_max = os.sysconf("SC_SEM_NSEMS_MAX")
-            except (AttributeError, ValueError, OSError):
-                # Unknown, or not ours to ask (PermissionError in a strict sandbox,
-                # CPython issue 155912): assume enough.
-                nsems_max = -1
-            if nsems_max != -1 and nsems_max < 256:
-                _system_limited = (
-                    f"system provides too few semaphores ({nsems_max} available, 256 necessary)"
-                )
-    if _system_limited is not None:
-        raise NotImplementedError(_system_limited)
+            run(self._pool, _is_exiting)
+        finally:
+            with _live_lock:
+                _live_pools.pop(self._pool, None)
 
 
-# Interpreter exit. Guarded by _live_lock; written by the first submit() of each pool,
-# by the manager thread when it ends, and by _python_exit().
+# -- interpreter exit ---------------------------------------------------------------------
+# Guarded by _live_lock; written by the first submit() of each pool, by the manager thread
+# when it ends, and by _python_exit().
 _live_lock = threading.Lock()
 _global_shutdown = False
 _live_pools: dict[_Pool, _ExecutorManagerThread] = {}
@@ -179,74 +146,8 @@ def _python_exit() -> None:
 
 try:
     threading._register_atexit(_python_exit)  # type: ignore[attr-defined]
-except (AttributeError, RuntimeError):
-    import atexit
-
+except (AttributeError, RuntimeError):  # no exit hooks in threading (other VMs)
     atexit.register(_python_exit)
-
-
-class _ExecutorManagerThread(threading.Thread):
-    """Reads results, settles futures, reaps and replaces workers; run() is the body."""
-
-    def __init__(self, pool: _Pool) -> None:
-        super().__init__(name="ProcessPoolManager", daemon=True)
-        self._pool = pool
-
-    def run(self) -> None:
-        from ._process_manager import run
-
-        try:
-            run(self._pool, _is_exiting)
-        finally:
-            with _live_lock:
-                _live_pools.pop(self._pool, None)
-
-
-def _spawn_worker(ctx: BaseContext, target: Callable[..., None],
-                  args: tuple[Any, ...]) -> Any:
-    """Start one worker process. A seam: CPython's newest tests patch this name."""
-    process = ctx.Process(target=target, args=args)  # type: ignore[attr-defined]
-    process.start()
-    return process
-
-
-def _default_workers() -> int:
-    count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
-    if sys.platform == "win32":
-        count = min(_MAX_WINDOWS_WORKERS, count)
-    return int(count)
-
-
-def _worker_count(requested: int | None) -> int:
-    if requested is None:
-        return _default_workers()
-    if requested <= 0:
-        raise ValueError("max_workers must be greater than 0")
-    if sys.platform == "win32" and requested > _MAX_WINDOWS_WORKERS:
-        raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
-    return requested
-
-
-def _context_for(given: BaseContext | None, max_tasks: int | None) -> BaseContext:
-    """The context to use: the given one, else spawn for recycled workers, else the default."""
-    if given is not None:
-        return given
-    import multiprocessing
-
-    return multiprocessing.get_context(None if max_tasks is None else "spawn")
-
-
-def _check_max_tasks(max_tasks: object, start_method: str) -> None:
-    # Recycling re-creates workers from a fresh interpreter: forking the parent, with its
-    # threads, again and again would not give that.
-    if max_tasks is None:
-        return
-    if not isinstance(max_tasks, int):
-        raise TypeError("max_tasks_per_child must be an integer")
-    if max_tasks < 1:
-        raise ValueError("max_tasks_per_child must be >= 1")
-    if start_method == "fork":
-        raise ValueError(_MAX_TASKS_WITH_FORK)
 
 
 def _owner_collected(pool: _Pool) -> Callable[[object], None]:
@@ -271,15 +172,16 @@ class ProcessPoolExecutor(_base.Executor):
         max_tasks_per_child: int | None = None,
     ) -> None:
         _check_system_limits()
-        import weakref
+        # Deferred to the first executor: the pool (and the manager loop it runs) needs
+        # multiprocessing.connection, which a trimmed interpreter may not have, and this
+        # module must import there (tests/test_import_footprint.py).
+        from ._process.pool import CallQueue, _Pool
 
-        from ._process_pool import CallQueue, _Pool
-
-        self._max_workers = max_workers = _worker_count(max_workers)
-        self._mp_context = mp_context = _context_for(mp_context, max_tasks_per_child)
+        self._max_workers = max_workers = worker_count(max_workers)
+        self._mp_context = mp_context = context_for(mp_context, max_tasks_per_child)
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
-        _check_max_tasks(max_tasks_per_child, mp_context.get_start_method(allow_none=False))
+        check_max_tasks(max_tasks_per_child, mp_context.get_start_method(allow_none=False))
         self._initializer, self._initargs = initializer, initargs
         self._max_tasks_per_child = max_tasks_per_child
         # Looked up at construction so tests (and users) can substitute the class.
@@ -288,6 +190,7 @@ class ProcessPoolExecutor(_base.Executor):
         self._pool = pool = _Pool(
             mp_context, max_workers, initializer, initargs, max_tasks_per_child,
             self._executor_manager_thread_wakeup, self._call_queue, EXTRA_QUEUED_CALLS,
+            _spawn,
         )
         self._processes = pool.processes
         self._executor_manager_thread: _ExecutorManagerThread | None = None
@@ -297,32 +200,9 @@ class ProcessPoolExecutor(_base.Executor):
     def __enter__(self: _P) -> _P:
         return self
 
-    @property
-    def _broken(self) -> str | bool:
-        return self._pool.broken
-
-    @property
-    def _shutdown_thread(self) -> bool:
-        return self._pool.shutdown
-
-    @property
-    def _shutdown_lock(self) -> threading.RLock:
-        """The pool's lock (reentrant): the stdlib's tests set flags under it."""
-        return self._pool.lock
-
-    @property
-    def _force_shutting_down(self) -> bool:
-        return self._pool.forced
-
-    @_force_shutting_down.setter
-    def _force_shutting_down(self, value: bool) -> None:
-        # Forced: no worker is started any more; calls left without one fail.
-        with self._pool.lock:
-            self._pool.forced = bool(value)
-
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _base.Future[_T]:
         work_id = next(self._ids)
-        frame, error = _encode_call(work_id, fn, args, kwargs)
+        frame, error = encode_call(work_id, fn, args, kwargs)
         future: _base.Future[_T] = _base.Future()
         pool = self._pool
         with pool.lock:
@@ -430,10 +310,6 @@ class ProcessPoolExecutor(_base.Executor):
             raise ValueError("chunksize must be >= 1.")
         if chunksize == 1:
             return super().map(fn, *iterables, timeout=timeout, buffersize=buffersize)
-        from functools import partial
-
-        from ._process_worker import process_chunk
-
         chunks = super().map(
             partial(process_chunk, fn),
             _chunks(iterables, chunksize),
@@ -457,8 +333,7 @@ class ProcessPoolExecutor(_base.Executor):
         for future in cancelled:
             # Settle it fully (it left `pending`: no one else will), so that wait() and
             # as_completed() on it return instead of hanging (the stdlib's cpython#136655).
-            if future.cancel():
-                future.set_running_or_notify_cancel()
+            _base._cancel_and_notify(future)
         wakeup = self._executor_manager_thread_wakeup
         if not started:
             wakeup.close()
@@ -493,35 +368,65 @@ class ProcessPoolExecutor(_base.Executor):
         """Stop every worker with SIGKILL (Process.kill()), then shut down."""
         self._force_shutdown(operation=_KILL)
 
+    def statistics(self) -> ProcessPoolStatistics:
+        """A snapshot of the pool: state, max_workers, workers, idle, pending, waiting, sent.
 
-def _load_dumps(obj: Any) -> Any:
-    """The first pickling: bind the worker module's pickler (it loads multiprocessing)."""
-    global _dumps
-    from ._process_worker import _dumps as dumps
+        Read under the pool's lock, from state the pool keeps anyway (nothing is counted
+        per task); the pool may have moved on by the time it is returned.
+        """
+        pool = self._pool
+        with pool.lock:
+            state = "broken" if pool.broken else "shut down" if pool.shutdown else "running"
+            workers = idle = sent = 0
+            for w in pool.workers:
+                if w.retired or w.stopping:
+                    continue
+                workers += 1
+                sent += len(w.queued)
+                if not w.queued and not w.writing:
+                    idle += 1
+            return ProcessPoolStatistics(
+                state, self._max_workers, workers, idle, len(pool.pending),
+                len(pool.backlog), sent,
+            )
 
-    _dumps = dumps
-    return dumps(obj)
+    def __repr__(self) -> str:
+        stats = self.statistics()
+        return (
+            f"<{type(self).__name__} at {id(self):#x} state={stats.state}"
+            f" workers={stats.workers}/{stats.max_workers} idle={stats.idle}"
+            f" pending={stats.pending}>"
+        )
 
+    # -- compatibility surface ----------------------------------------------------------
+    # Kept because CPython's suites or user code reach them (docs/conformance.md, "The
+    # compatibility surface", says who and why). Fields with the stdlib's names, set in
+    # __init__: _max_workers, _mp_context, _initializer, _initargs, _max_tasks_per_child,
+    # _executor_manager_thread_wakeup, _call_queue, _processes, _executor_manager_thread.
+    # _force_shutdown(operation) is the stdlib's (its tests call it); the properties:
 
-_dumps: Callable[[Any], Any] = _load_dumps
+    @property
+    def _broken(self) -> str | bool:
+        return self._pool.broken
 
+    @property
+    def _shutdown_thread(self) -> bool:
+        return self._pool.shutdown
 
-def _encode_call(
-    work_id: int, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[bytes | memoryview | None, BaseException | None]:
-    """Pickle one call; a pickling error comes back with its traceback text as cause.
+    @property
+    def _shutdown_lock(self) -> threading.RLock:
+        """The pool's lock (reentrant): the stdlib's tests set flags under it."""
+        return self._pool.lock
 
-    The error keeps no traceback object: through the frames' f_back it would reach
-    submit()'s frame, and so the executor and the future holding the error (a cycle,
-    left to the garbage collector). Its text is in the cause.
-    """
-    try:
-        return _dumps((work_id, fn, args, kwargs)), None
-    except Exception as exc:  # noqa: BLE001 - reported through the future
-        from ._process_worker import format_remote
+    @property
+    def _force_shutting_down(self) -> bool:
+        return self._pool.forced
 
-        exc.__cause__ = _RemoteTraceback(format_remote(exc))
-        return None, exc.with_traceback(None)
+    @_force_shutting_down.setter
+    def _force_shutting_down(self, value: bool) -> None:
+        # Forced: no worker is started any more; calls left without one fail.
+        with self._pool.lock:
+            self._pool.forced = bool(value)
 
 
 def _chunks(iterables: tuple[Iterable[Any], ...], size: int) -> Iterator[tuple[Any, ...]]:

@@ -192,9 +192,7 @@ class _WorkItem(tuple):  # type: ignore[type-arg]
 
 def _cancel_item(item: _WorkItem) -> None:
     """Settle a drained item as cancelled. Idempotent (see _settle_all)."""
-    future = item.future
-    if future.cancel() and future._state == _base.CANCELLED:
-        future.set_running_or_notify_cancel()  # CANCELLED_AND_NOTIFIED: wait() counts it
+    _base._cancel_and_notify(item.future)
 
 
 def _fail_item(item: _WorkItem, error: BaseException) -> None:

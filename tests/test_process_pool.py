@@ -168,7 +168,8 @@ def test_shutdown_when_a_large_call_is_answered_before_its_write_is_booked(
     # The writer thread books a large frame as written only after the write returns; the
     # worker may have answered it by then, and the manager sends no stop frame while a
     # write is under way: the writer must wake it, or shutdown() waits forever.
-    from futures_impl import _process_manager, _process_pool
+    from futures_impl._process import manager as _process_manager
+    from futures_impl._process import pool as _process_pool
 
     closing_seen = threading.Event()
     original_written = _process_pool._Pool.written
@@ -216,7 +217,7 @@ def test_calls_pickle_like_forking_pickler(ctx: Any) -> None:
     # multiprocessing's ForkingPickler writes, reducers registered later included.
     from multiprocessing.reduction import ForkingPickler
 
-    from futures_impl._process_worker import _dumps
+    from futures_impl._process.wire import dumps as _dumps
 
     ForkingPickler.register(helpers.Registered, helpers.reduce_registered)
     try:

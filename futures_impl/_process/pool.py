@@ -1,9 +1,12 @@
-"""The parent-side state of a ProcessPoolExecutor: workers, dispatch, settling, breaking.
+"""The parent-side state of a process pool: worker records, dispatch, the call writer, breaking.
 
 `_Pool` is shared by the executor facade (submit/shutdown, any thread), the manager
-thread (results, exits, shutdown) and the writer thread (large call frames). It never
-references the executor, so an abandoned executor can be garbage collected; the
-manager notices through a weakref callback and winds the pool down.
+thread (results, exits, shutdown; `manager`) and the writer thread (`CallQueue`, large
+call frames). It never references the executor, so an abandoned executor can be garbage
+collected; the manager notices through a weakref callback and winds the pool down.
+`_Worker` is the parent's record of one worker process. Workers are started through the
+`spawn` callable the facade injects (it calls `futures_impl.process._spawn_worker`, the
+name tests patch), so nothing here imports the facade.
 
 Dispatch rule (the cure for cpython#115634/#111498): a call goes to an idle worker, else
 to a busy worker whose pipe has room while the pool holds fewer than `window` calls
@@ -32,45 +35,44 @@ Every lock is taken with `with`: a KeyboardInterrupt cannot leave one held.
 from __future__ import annotations
 
 import collections
+import mmap
 import os
 import threading
 from multiprocessing.connection import Connection
 
-from . import _base
-from ._process_worker import _loads, format_remote, worker_main
+from .. import _base
+from .errors import ABRUPT, FORCED, NOT_STARTED, BrokenProcessPool, _RemoteTraceback, format_remote
+from .wire import framed
+from .worker import worker_main
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: a pipe's size cannot be asked
+    fcntl = None  # type: ignore[assignment]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
-    from typing import Any
+    from typing import Any, Callable
 
-    from ._process_wakeup import _ThreadWakeup
+    from .wakeup import _ThreadWakeup
+
+    # Starts one worker process: (context, target, args) -> the started process. The
+    # facade passes one that calls its `_spawn_worker` (tests patch that name there).
+    Spawner = Callable[[BaseContext, Callable[..., None], tuple[Any, ...]], BaseProcess]
 
 PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy...
 PREFETCH_FAST = 8  # ...or when its calls are known to be short (< FAST seconds)
 FAST = 0.002
-# The BrokenProcessPool texts are observable behaviour (reference notes, section 3.5).
-_ABRUPTLY = "terminated abruptly"
-POOL_BROKEN = f"A child process {_ABRUPTLY}, the process pool is not usable anymore"
-FUTURE_BROKEN = (
-    f"A process in the process pool was {_ABRUPTLY} while the future was running or pending."
-)
-_NOT_STARTED = "could not be started"
-POOL_NOT_STARTED = f"A worker process {_NOT_STARTED}, the process pool is not usable anymore"
-FUTURE_NOT_STARTED = f"A worker process {_NOT_STARTED} to run the future."
-POOL_FORCED = "The process pool was forcefully shut down (terminate_workers()/kill_workers())"
-FUTURE_FORCED = "The process pool was forcefully shut down before the future could run."
-RESULT_UNREADABLE = "The result of the call could not be unpickled in the parent process."
+_F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)  # Linux's value, named from 3.10
 
 
 def _pipe_room(fd: int) -> int:
     """Bytes that can be written to pipe `fd` without blocking when it is empty."""
     try:
-        import fcntl
-
-        size = fcntl.fcntl(fd, getattr(fcntl, "F_GETPIPE_SZ", 1032))
-    except (ImportError, OSError, ValueError):
+        size = fcntl.fcntl(fd, _F_GETPIPE_SZ) if fcntl is not None else 4096
+    except (OSError, ValueError):
         size = 4096
     return max(512, size - 512)
 
@@ -108,15 +110,26 @@ class _Worker:
         self.taken = taken
         self.slot = slot
 
+    def __repr__(self) -> str:
+        # Read without the pool lock (a debugging aid): fields may be mid-update.
+        budget = "unlimited" if self.budget is None else self.budget
+        flags = [name for name in ("fast", "stopping", "retired", "reaped")
+                 if getattr(self, name)]
+        if self.writing:
+            flags.append(f"writing={self.writing}")
+        return (f"<_Worker pid={self.pid} queued={len(self.queued)} budget={budget}"
+                f" flags={','.join(flags) or '-'}>")
+
 
 class _Pool:
     """Shared state; every field below is guarded by `lock` unless noted."""
 
     def __init__(self, ctx: BaseContext, max_workers: int, initializer: Any, initargs: Any,
                  max_tasks: int | None, wakeup: _ThreadWakeup, call_queue: CallQueue,
-                 extra_queued_calls: int) -> None:
+                 extra_queued_calls: int, spawn: Spawner) -> None:
         self.lock = threading.RLock()
         self.ctx = ctx
+        self.spawn = spawn  # starts a worker process (injected by the facade; read-only)
         self.max_workers = max_workers
         # Calls committed beyond the running ones: process.EXTRA_QUEUED_CALLS at creation.
         self.window = max_workers + extra_queued_calls
@@ -130,7 +143,6 @@ class _Pool:
         self.new_workers: list[_Worker] = []  # spawned, not yet watched by the manager
         self.pending: dict[int, _base.Future[Any]] = {}  # work id -> unsettled future
         self.backlog: collections.deque[tuple[int, bytes | memoryview]] = collections.deque()
-        self.next_id = 0
         self.idle_tokens = 0  # "a worker went idle" events not yet used by submit()
         self.shutdown = False  # shutdown() called (or forced)
         self.forced = False  # terminate_workers()/kill_workers(): no more spawning
@@ -138,9 +150,8 @@ class _Pool:
         self.owner_gone = False  # the executor was garbage collected (written by GC)
         self.started = False  # manager and writer threads started
         self.finished = False  # the manager thread has ended (written by it, once)
-        # A break decided under the lock, done by the manager: (cause, pool and
-        # future messages).
-        self.break_later: tuple[str | None, str, str] | None = None
+        # A break decided under the lock, done by the manager: (cause, messages).
+        self.break_later: tuple[str | None, tuple[str, str]] | None = None
         self.start_error: str | None = None  # traceback text of the last failed start
         # The workers' shared taken counters: one block per pool (allocated at the first
         # spawn), a slot per worker, reused once its worker is reaped; a worker started
@@ -155,18 +166,14 @@ class _Pool:
         return sum(1 for w in self.workers if not w.retired and not w.stopping)
 
     def spawn_locked(self) -> _Worker:
-        call_r, call_w = (Connection(fd, writable=False) if i == 0 else
-                          Connection(fd, readable=False) for i, fd in enumerate(_os_pipe()))
-        res_r, res_w = (Connection(fd, writable=False) if i == 0 else
-                        Connection(fd, readable=False) for i, fd in enumerate(_os_pipe()))
+        call_r, call_w = _connections()
+        res_r, res_w = _connections()
         close_fds: list[int] = []
         if self.ctx.get_start_method() == "fork":
             fds = getattr(self.wakeup, "fds", None)
             close_fds = [call_w.fileno(), res_r.fileno(), *(fds() if fds else ())]
             for w in self.workers:
                 close_fds += (w.calls.fileno(), w.results.fileno())
-        from . import process as facade  # looked up per spawn: tests patch _spawn_worker
-
         taken, slot = self.counters, -1
         try:
             if taken is None:
@@ -177,7 +184,7 @@ class _Pool:
                 taken[slot] = 0
             else:
                 taken, slot = self.shared_counters(1), 0
-            process = facade._spawn_worker(
+            process = self.spawn(
                 self.ctx, worker_main,
                 (call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds,
                  taken, slot),
@@ -199,8 +206,6 @@ class _Pool:
     def shared_counters(self, n: int) -> Any:
         """n zeroed int64 counters shared with workers (indexable, item get and set)."""
         if self.ctx.get_start_method() == "fork":
-            import mmap
-
             # Anonymous and MAP_SHARED: inherited by forked workers, no file, no heap.
             return memoryview(mmap.mmap(-1, 8 * n)).cast("q")
         return self.ctx.RawArray("q", n)  # sent to spawned workers (its fd is passed)
@@ -245,8 +250,7 @@ class _Pool:
             worker.writing += 1
             self.call_queue.put(worker, frame)
             return
-        # The multiprocessing.connection framing: a 4-byte big-endian length, then data.
-        worker.outbox.append(len(frame).to_bytes(4, "big") + frame)
+        worker.outbox.append(framed(frame))
         if batch is None:
             flush_locked(worker)
         elif len(worker.outbox) == 1:
@@ -298,9 +302,9 @@ class _Pool:
         if self.broken or self.break_later is not None:
             return
         if self.forced:
-            self.break_later = (None, POOL_FORCED, FUTURE_FORCED)
+            self.break_later = (None, FORCED)
         elif self.start_error is not None:
-            self.break_later = (self.start_error, POOL_NOT_STARTED, FUTURE_NOT_STARTED)
+            self.break_later = (self.start_error, NOT_STARTED)
 
     def _drop_head_locked(self) -> None:
         work_id, _ = self.backlog.popleft()
@@ -347,11 +351,12 @@ class _Pool:
                 self.idle_tokens = min(self.idle_tokens + 1, len(self.workers))
         return future
 
-    def break_pool(self, cause: str | None, message: str = POOL_BROKEN,
-                   future_message: str = FUTURE_BROKEN) -> None:
-        """Fail every unsettled future with its own BrokenProcessPool; stop all workers."""
-        from .process import BrokenProcessPool, _RemoteTraceback
+    def break_pool(self, cause: str | None, why: tuple[str, str] = ABRUPT) -> None:
+        """Fail every unsettled future with its own BrokenProcessPool; stop all workers.
 
+        `cause`: the traceback text of each error's `__cause__` (or None); `why`: the
+        pool's message and each future's (a pair from `errors`)."""
+        message, future_message = why
         with self.lock:
             if self.broken:
                 return
@@ -367,7 +372,7 @@ class _Pool:
             error = BrokenProcessPool(future_message)
             if cause is not None:
                 error.__cause__ = _RemoteTraceback(cause)
-            _settle(future, None, error)
+            settle(future, None, error)
         for process in processes:
             try:
                 process.terminate()
@@ -389,11 +394,13 @@ def flush_locked(worker: _Worker) -> None:
         pass  # the worker died; the manager will see its exit
 
 
-def _os_pipe() -> tuple[int, int]:
-    return os.pipe()
+def _connections() -> tuple[Connection, Connection]:
+    """A pipe as two Connections: (read end, write end)."""
+    read_fd, write_fd = os.pipe()
+    return Connection(read_fd, writable=False), Connection(write_fd, readable=False)
 
 
-def _settle(future: _base.Future[Any] | None, result: Any, error: BaseException | None) -> None:
+def settle(future: _base.Future[Any] | None, result: Any, error: BaseException | None) -> None:
     """Settle `future` unless someone (cancel, a break) already did."""
     if future is None:
         return
@@ -404,13 +411,6 @@ def _settle(future: _base.Future[Any] | None, result: Any, error: BaseException 
             future.set_exception(error)
     except _base.InvalidStateError:
         pass
-
-
-def decode_result(data: bytes) -> tuple[int, bool, Any]:
-    message: tuple[int, bool, Any] = _loads(data)
-    return message
-
-
 
 
 class CallQueue:
@@ -433,6 +433,13 @@ class CallQueue:
                                   daemon=True)
         thread.start()
         self._thread = thread
+
+    def __repr__(self) -> str:
+        thread = self._thread
+        alive = "not started" if thread is None else "alive" if thread.is_alive() else "ended"
+        with self._cond:
+            jobs, closed = len(self._jobs), self._closed
+        return f"<CallQueue writer={alive} frames={jobs}{' closed' if closed else ''}>"
 
     def put(self, worker: _Worker, frame: bytes | memoryview) -> None:
         with self._cond:

@@ -23,19 +23,18 @@ from __future__ import annotations
 import os
 import select
 import time
-import traceback
 
-from ._process_pool import (
-    FAST,
-    FUTURE_BROKEN,
+from .errors import (
+    ABRUPT,
+    LOCAL,
+    MANAGER_FAILED,
     RESULT_UNREADABLE,
-    _Pool,
-    _settle,
-    _Worker,
-    decode_result,
+    BrokenProcessPool,
+    _RemoteTraceback,
+    format_remote,
 )
-from ._process_worker import FATAL
-from .process import BrokenProcessPool, _RemoteTraceback  # loaded: it starts this thread
+from .pool import FAST, _Pool, _Worker, settle
+from .wire import FATAL, READ_SIZE, decode_result, missing, split
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,22 +42,6 @@ if TYPE_CHECKING:
 
 _RESULT, _EXIT = 0, 1
 _GRACE = 2.0  # seconds a terminated worker gets before it is killed
-_READ_SIZE = 1 << 16
-
-
-def _missing(buf: bytearray) -> int:
-    """Bytes still missing from the frame that starts `buf` (0 if unknown)."""
-    if len(buf) < 4:
-        return 0
-    size = int.from_bytes(buf[:4], "big", signed=True)
-    if size == -1:  # an 8-byte length follows
-        return 0 if len(buf) < 12 else 12 + int.from_bytes(buf[4:12], "big") - len(buf)
-    return 0 if size < 0 else 4 + size - len(buf)
-
-
-def _local_traceback(exc: BaseException) -> str:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return f"\n'''\n{text}'''"
 
 
 class _Manager:
@@ -93,7 +76,7 @@ class _Manager:
         fd = w.results.fileno()
         buf = w.rbuf
         try:
-            chunk = os.read(fd, max(_READ_SIZE, _missing(buf)))
+            chunk = os.read(fd, max(READ_SIZE, missing(buf)))
         except OSError:
             chunk = b""
         if not chunk:
@@ -101,29 +84,15 @@ class _Manager:
             return False
         if buf:
             buf += chunk
-            if _missing(buf) > 0:
+            if missing(buf) > 0:
                 return True  # still inside a long frame: parse it once, when whole
             data: bytes | bytearray = buf
         else:
             data = chunk  # usually whole frames, parsed where they were read
-        messages = []
-        pos, end = 0, len(data)
-        from_bytes = int.from_bytes
-        with memoryview(data) as view:  # each frame copied once (a long one: 2x peak)
-            while end - pos >= 4:
-                size = from_bytes(view[pos:pos + 4], "big", signed=True)
-                start = pos + 4
-                if size == -1:  # multiprocessing's framing of a frame of 2 GiB or more
-                    if end - pos < 12:
-                        break
-                    size, start = from_bytes(view[pos + 4:pos + 12], "big"), pos + 12
-                if end < start + size:
-                    break
-                pos = start + size
-                messages.append(bytes(view[start:pos]))
+        messages, pos = split(data)
         if data is buf:
             del buf[:pos]
-        elif pos < end:
+        elif pos < len(data):
             buf += data[pos:]  # the start of a frame still being written
         del data
         if messages:
@@ -152,21 +121,21 @@ class _Manager:
                 work_id, ok, payload = decode_result(data)
             except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
                 error: BaseException = BrokenProcessPool(RESULT_UNREADABLE)
-                error.__cause__ = _RemoteTraceback(_local_traceback(exc))
-                _settle(future, None, error)
+                error.__cause__ = _RemoteTraceback(format_remote(exc, LOCAL))
+                settle(future, None, error)
                 continue
             if work_id == FATAL:  # the worker could not read this call and is exiting
-                error = BrokenProcessPool(FUTURE_BROKEN)
+                error = BrokenProcessPool(ABRUPT[1])
                 error.__cause__ = _RemoteTraceback(payload[1])
-                _settle(future, None, error)
+                settle(future, None, error)
                 pool.break_pool(payload[1])
                 return
             if ok:
-                _settle(future, payload, None)
+                settle(future, payload, None)
             else:
                 error, text = payload
                 error.__cause__ = _RemoteTraceback(text)
-                _settle(future, None, error)
+                settle(future, None, error)
 
     # -- exits ---------------------------------------------------------------------
 
@@ -195,7 +164,7 @@ class _Manager:
                 pool.fill_locked()
         if not expected and not broken:
             text = f"Process {w.pid} terminated abruptly with exit code {code}"
-            pool.break_pool(f"\n'''\n{text}\n'''")
+            pool.break_pool(format_remote(text, LOCAL))
 
     # -- winding down --------------------------------------------------------------
 
@@ -263,7 +232,7 @@ class _Manager:
             pool.pending.clear()
             pool.backlog.clear()
         for future in leftovers:  # only after an internal error: never leave one hanging
-            _settle(future, None, BrokenProcessPool("the process pool's manager thread failed"))
+            settle(future, None, BrokenProcessPool(MANAGER_FAILED))
         pool.finished = True
         pool.initializer = pool.initargs = None  # may hold big or scarce objects
         pool.call_queue.close()
@@ -276,7 +245,7 @@ def run(pool: _Pool, is_exiting: Callable[[], bool]) -> None:
     try:
         manager.serve()
     except BaseException as exc:  # noqa: BLE001 - the pool must not hang on our bug
-        pool.break_pool(_local_traceback(exc))
+        pool.break_pool(format_remote(exc, LOCAL))
         for w in list(pool.workers):
             try:
                 w.process.kill()

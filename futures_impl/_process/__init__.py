@@ -1,0 +1,16 @@
+"""The machinery behind :mod:`futures_impl.process` (private; import from ``process``).
+
+* ``errors``: ``BrokenProcessPool``, ``_RemoteTraceback``, the one traceback formatter,
+  the breakage messages. A leaf.
+* ``wire``: the wire format between the parent and its workers (framing, the call and
+  result messages, the pickler); both ends use it.
+* ``limits``: the system's limits and the constructor's argument checks. A leaf.
+* ``wakeup``: ``_ThreadWakeup``, the manager thread's wake-up pipe. A leaf.
+* ``worker``: the body of a worker process (the child side).
+* ``pool``: the parent's state: worker records, dispatch, the call writer.
+* ``manager``: the manager thread's loop.
+
+Imports go one way: ``errors`` <- ``wire`` <- ``worker`` <- ``pool`` <- ``manager``, and
+the facade ``process`` on top; nothing here imports the facade (it injects what the pool
+must look up there: ``_spawn_worker``, the exit flag).
+"""

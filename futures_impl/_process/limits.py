@@ -1,0 +1,103 @@
+"""What a process pool checks before it starts: the system's limits and its arguments.
+
+A leaf (standard library only; `multiprocessing` itself imports without
+`_multiprocessing`). The facade re-exports `_check_system_limits` and
+`_MAX_WINDOWS_WORKERS` at `futures_impl.process`, where CPython's suites import them.
+
+`_check_system_limits()` asks once per interpreter and remembers the answer; its two
+module fields are written by the first caller (a race between two first callers only
+repeats the same question).
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import select
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
+_MAX_WINDOWS_WORKERS = 63 - 2  # WaitForMultipleObjects limit, minus two internal handles
+_MAX_TASKS_WITH_FORK = (
+    "max_tasks_per_child is incompatible with the 'fork' multiprocessing start method; "
+    "supply a different mp_context."
+)
+
+_system_limited: str | None = None
+_system_limits_checked = False
+
+
+def _check_system_limits() -> None:
+    """Raise NotImplementedError where a process pool cannot work."""
+    global _system_limits_checked, _system_limited
+    if not _system_limits_checked:
+        _system_limits_checked = True
+        _system_limited = _system_limitation()
+    if _system_limited is not None:
+        raise NotImplementedError(_system_limited)
+
+
+def _system_limitation() -> str | None:
+    """Why a process pool cannot work here, or None."""
+    # Imported here, not at the top: these imports are the question (each may fail in a
+    # trimmed interpreter), and futures_impl.process must import there all the same.
+    try:
+        importlib.import_module("_multiprocessing")
+        importlib.import_module("multiprocessing.connection")
+        importlib.import_module("multiprocessing.synchronize")  # fails without sem_open
+    except ImportError as exc:
+        return (
+            "ProcessPoolExecutor needs a working multiprocessing module "
+            f"(with _multiprocessing and sem_open): {exc}"
+        )
+    limited = None
+    if not hasattr(select, "poll"):
+        limited = "ProcessPoolExecutor needs select.poll(), missing here"
+    try:
+        nsems_max = os.sysconf("SC_SEM_NSEMS_MAX")
+    except (AttributeError, ValueError, OSError):
+        # Unknown, or not ours to ask (PermissionError in a strict sandbox,
+        # CPython issue 155912): assume enough.
+        nsems_max = -1
+    if nsems_max != -1 and nsems_max < 256:
+        limited = f"system provides too few semaphores ({nsems_max} available, 256 necessary)"
+    return limited
+
+
+def worker_count(requested: int | None) -> int:
+    """max_workers as given, checked; by default one per CPU (at most 61 on Windows)."""
+    if requested is None:
+        count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+        if sys.platform == "win32":
+            count = min(_MAX_WINDOWS_WORKERS, count)
+        return int(count)
+    if requested <= 0:
+        raise ValueError("max_workers must be greater than 0")
+    if sys.platform == "win32" and requested > _MAX_WINDOWS_WORKERS:
+        raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
+    return requested
+
+
+def context_for(given: BaseContext | None, max_tasks: int | None) -> BaseContext:
+    """The context to use: the given one, else spawn for recycled workers, else the default."""
+    if given is not None:
+        return given
+    return multiprocessing.get_context(None if max_tasks is None else "spawn")
+
+
+def check_max_tasks(max_tasks: object, start_method: str) -> None:
+    """Refuse a max_tasks_per_child that is not a positive int, or one used with fork."""
+    # Recycling re-creates workers from a fresh interpreter: forking the parent, with its
+    # threads, again and again would not give that.
+    if max_tasks is None:
+        return
+    if not isinstance(max_tasks, int):
+        raise TypeError("max_tasks_per_child must be an integer")
+    if max_tasks < 1:
+        raise ValueError("max_tasks_per_child must be >= 1")
+    if start_method == "fork":
+        raise ValueError(_MAX_TASKS_WITH_FORK)

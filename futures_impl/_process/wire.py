@@ -1,0 +1,211 @@
+"""The wire format between the parent and its workers: framing, messages, the pickler.
+
+Both ends of both pipes go through this module; nothing else reads or writes a frame.
+
+Framing: multiprocessing.connection's (`Connection.send_bytes`/`recv_bytes` on a pipe), so
+either end may use a `Connection` for a frame and this module's code for the next. A frame
+is a header and its bytes; the header is the length as a 4-byte big-endian signed int, or,
+for a length over 0x7fffffff, -1 in those 4 bytes and then the length as an 8-byte
+big-endian unsigned int. `header()` writes it, `parse_header()` reads it, and
+tests/test_process_wire.py checks both against `Connection` on every interpreter. We write
+short frames ourselves (header and bytes in one `os.write`, several calls in one go) and
+read whatever is in the pipe with one `os.read` (several frames at a time); long frames
+are written by `Connection.send_bytes` (header, then the bytes: no joined copy).
+
+Messages (each one pickled frame):
+
+    calls   parent -> worker   (work_id, fn, args, kwargs); an empty frame means "stop"
+    results worker -> parent   (work_id, True, value) or (work_id, False, (exc, text)),
+                               in call order; work_id FATAL: the worker cannot go on
+
+Pickling: exactly ForkingPickler.dumps's bytes (multiprocessing's reducers, registered
+ones included), without copying its dispatch table for every pickle.
+
+Runs in the parent and in every worker: keep imports light.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import os
+import pickle
+from multiprocessing.reduction import ForkingPickler
+
+from .errors import _RemoteTraceback, format_remote
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from typing import Any, Callable, Iterator
+
+STOP = b""  # the call frame that tells a worker to exit
+FATAL = -1  # work_id of a result saying the worker cannot read a call and is exiting
+HEADER = 4  # bytes of a short frame's header
+_LONG = 0x7FFFFFFF  # longer frames get the 12-byte header
+READ_SIZE = 1 << 16  # bytes asked of one os.read; frames up to this are written inline
+
+loads = ForkingPickler.loads
+_EXTRA: dict[type, Any] = getattr(ForkingPickler, "_extra_reducers", {})  # register()'s
+
+
+class _DispatchTable(dict):  # type: ignore[type-arg]
+    """ForkingPickler's reducers, looked up live instead of copied for every pickle."""
+
+    def __missing__(self, cls: type) -> Any:
+        reduce = _EXTRA.get(cls)  # registered ones win, as there
+        return copyreg.dispatch_table[cls] if reduce is None else reduce
+
+
+class _Pickler(pickle.Pickler):
+    # ForkingPickler copies copyreg's table and its own reducers into every instance
+    # (a microsecond a call, on both sides); this one consults both where they live,
+    # so it pickles exactly what ForkingPickler.dumps would, byte for byte.
+    dispatch_table = _DispatchTable()
+
+
+def dumps(obj: Any) -> memoryview:
+    """ForkingPickler.dumps(obj), faster."""
+    buf = io.BytesIO()
+    _Pickler(buf).dump(obj)
+    return buf.getbuffer()
+
+
+# -- framing -------------------------------------------------------------------------
+
+
+def header(size: int) -> bytes:
+    """The header multiprocessing.connection writes before a frame of `size` bytes."""
+    if size > _LONG:
+        return (-1).to_bytes(4, "big", signed=True) + size.to_bytes(8, "big")
+    return size.to_bytes(4, "big")
+
+
+def framed(data: bytes | memoryview) -> bytes:
+    """A short frame, header included, to write with one os.write."""
+    return len(data).to_bytes(4, "big") + data
+
+
+def parse_header(buf: bytes | bytearray | memoryview, pos: int = 0) -> tuple[int, int] | None:
+    """(size, start of the data) of the frame at `pos`; None until its header is whole."""
+    end = len(buf)
+    if end - pos < 4:
+        return None
+    size = int.from_bytes(buf[pos:pos + 4], "big", signed=True)
+    if size != -1:
+        return size, pos + 4
+    if end - pos < 12:
+        return None
+    return int.from_bytes(buf[pos + 4:pos + 12], "big"), pos + 12
+
+
+def missing(buf: bytes | bytearray | memoryview) -> int:
+    """Bytes still missing from the frame that starts `buf` (0 if unknown yet)."""
+    parsed = parse_header(buf)
+    if parsed is None:
+        return 0
+    size, start = parsed
+    return max(0, start + size - len(buf))
+
+
+def split(data: bytes | bytearray) -> tuple[list[bytes], int]:
+    """The whole frames at the start of `data`, each copied once, and where the rest
+    (a frame still being written) starts."""
+    frames = []
+    pos = 0
+    with memoryview(data) as view:  # a long frame: 2x peak, not 3x
+        while True:
+            parsed = parse_header(view, pos)
+            if parsed is None:
+                break
+            size, start = parsed
+            if len(view) < start + size:
+                break
+            pos = start + size
+            frames.append(bytes(view[start:pos]))
+    return frames, pos
+
+
+def reader(fd: int) -> Iterator[bytes]:
+    """The frames arriving on pipe `fd`, read with one system call per batch.
+
+    The other end writes several frames at once; reading whatever is there in one go
+    (rather than a header and a body per frame) halves the system calls.
+    Raises EOFError at end of file.
+    """
+    buf = bytearray()
+    read = os.read
+    while True:
+        frames, pos = split(buf)
+        if pos:
+            del buf[:pos]
+        yield from frames
+        chunk = read(fd, max(READ_SIZE, missing(buf)))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+
+
+def sender(conn: Connection) -> Callable[[bytes | memoryview], None]:
+    """send_bytes() for `conn`, with a short frame and its header in one os.write."""
+    fd = conn.fileno()
+    write = os.write
+    send_bytes = conn.send_bytes
+
+    def send(frame: bytes | memoryview) -> None:
+        if len(frame) > READ_SIZE:
+            send_bytes(frame)  # the header, then the frame itself: no joined copy
+            return
+        view = memoryview(framed(frame))
+        while view:
+            view = view[write(fd, view):]
+
+    return send
+
+
+# -- messages ------------------------------------------------------------------------
+
+
+def encode_call(
+    work_id: int, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[bytes | memoryview | None, BaseException | None]:
+    """Pickle one call; a pickling error comes back with its traceback text as cause.
+
+    The error keeps no traceback object: through the frames' f_back it would reach
+    submit()'s frame, and so the executor and the future holding the error (a cycle,
+    left to the garbage collector). Its text is in the cause.
+    """
+    try:
+        return dumps((work_id, fn, args, kwargs)), None
+    except Exception as exc:  # noqa: BLE001 - reported through the future
+        exc.__cause__ = _RemoteTraceback(format_remote(exc))
+        return None, exc.with_traceback(None)
+
+
+def decode_result(data: bytes) -> tuple[int, bool, Any]:
+    """(work_id, ok, value or (exception, traceback text)) from a result frame."""
+    message: tuple[int, bool, Any] = loads(data)
+    return message
+
+
+def failure_frame(work_id: int, exc: BaseException) -> bytes | memoryview:
+    """Pickle a failed call. If `exc` will not pickle, report the pickling error instead
+    (as the stdlib does: its type and message), with both tracebacks in the text; if that
+    will not pickle either, a plain RuntimeError."""
+    text = format_remote(exc)
+    tb, exc.__traceback__ = exc.__traceback__, None
+    try:
+        return dumps((work_id, False, (exc, text)))
+    except BaseException as pickling_error:  # noqa: BLE001 - any failure must be reported
+        exc.__traceback__ = tb
+        pickling_error.__context__ = exc  # "During handling of the above exception..."
+        text = format_remote(pickling_error)
+        pickling_error.__traceback__ = pickling_error.__context__ = exc.__traceback__ = None
+        try:
+            return dumps((work_id, False, (pickling_error, text)))
+        except BaseException:  # noqa: BLE001
+            substitute = RuntimeError(
+                f"the exception {type(exc).__name__!s} could not be pickled: "
+                f"{pickling_error!r}"
+            )
+            return dumps((work_id, False, (substitute, text)))
