@@ -63,9 +63,10 @@ from ._stats import ProcessPoolStatistics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
-    from typing import Any, Callable, Iterable, Iterator, TypeVar
+    from typing import Any, TypeVar
 
     from ._process.pool import _Pool
 

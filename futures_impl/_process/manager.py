@@ -38,7 +38,7 @@ from .wire import FATAL, READ_SIZE, decode_result, missing, split
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
+    from collections.abc import Callable
 
 _RESULT, _EXIT = 0, 1
 _GRACE = 2.0  # seconds a terminated worker gets before it is killed

@@ -52,9 +52,10 @@ except ImportError:  # pragma: no cover - not POSIX: a pipe's size cannot be ask
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
-    from typing import Any, Callable
+    from typing import Any
 
     from .wakeup import _ThreadWakeup
 

@@ -36,8 +36,9 @@ from .errors import _RemoteTraceback, format_remote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from multiprocessing.connection import Connection
-    from typing import Any, Callable, Iterator
+    from typing import Any
 
 STOP = b""  # the call frame that tells a worker to exit
 FATAL = -1  # work_id of a result saying the worker cannot read a call and is exiting

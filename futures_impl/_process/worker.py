@@ -24,8 +24,9 @@ from .wire import FATAL, dumps, failure_frame, loads, reader, sender
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from multiprocessing.connection import Connection
-    from typing import Any, Callable, Sequence
+    from typing import Any
 
 
 def process_chunk(fn: Callable[..., Any], chunk: Sequence[tuple[Any, ...]]) -> list[Any]:
