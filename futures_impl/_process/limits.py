@@ -4,8 +4,8 @@ A leaf (standard library only; `multiprocessing` itself imports without
 `_multiprocessing`). The facade re-exports `_check_system_limits` and
 `_MAX_WINDOWS_WORKERS` at `futures_impl.process`, where CPython's suites import them.
 
-`_check_system_limits()` asks once per interpreter and remembers the answer; its two
-module fields are written by the first caller (a race between two first callers only
+`_check_system_limits()` asks once per interpreter and remembers the answer in
+`_answer`, written whole by the first caller (a race between two first callers only
 repeats the same question).
 """
 
@@ -22,23 +22,24 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
 _MAX_WINDOWS_WORKERS = 63 - 2  # WaitForMultipleObjects limit, minus two internal handles
-_MAX_TASKS_WITH_FORK = (
-    "max_tasks_per_child is incompatible with the 'fork' multiprocessing start method; "
+_FORK = "'fork'"
+_MAX_TASKS_WITH_FORK = (  # the stdlib's message, word for word (its tests match it)
+    f"max_tasks_per_child is incompatible with the {_FORK} multiprocessing start method; "
     "supply a different mp_context."
 )
 
-_system_limited: str | None = None
-_system_limits_checked = False
+# The answer, once asked: a 1-tuple holding why a pool cannot work here (or None).
+_answer: tuple[str | None] | None = None
 
 
 def _check_system_limits() -> None:
     """Raise NotImplementedError where a process pool cannot work."""
-    global _system_limits_checked, _system_limited
-    if not _system_limits_checked:
-        _system_limits_checked = True
-        _system_limited = _system_limitation()
-    if _system_limited is not None:
-        raise NotImplementedError(_system_limited)
+    global _answer
+    if _answer is None:
+        _answer = (_system_limitation(),)
+    why_not = _answer[0]
+    if why_not is not None:
+        raise NotImplementedError(why_not)
 
 
 def _system_limitation() -> str | None:
