@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from _support import MODULES, RecordingHandler, wait_until
+from _support import MODULES, RecordingHandler, blocked_in, wait_until
 
 import futures_impl
 from futures_impl import _base
@@ -187,3 +187,71 @@ def test_idle_tokens_acquire_is_a_non_blocking_semaphore() -> None:
         with pytest.raises(ValueError):
             tokens.acquire(True, None)
 
+
+
+# ------------------------------------------------------------------------- start failure, shutdown
+
+
+def test_a_refused_submit_never_runs_and_a_pool_with_a_worker_accepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kills thread.ThreadPoolExecutor._start_worker's start-failure mutants:
+    `isinstance(exc, Exception)` negated (raised without taking the item back: it ran
+    later), `error = exc` -> `None`, `error is not None and not self._threads` -> `or` /
+    `is None` / `self._threads`, `_take_back(item)` -> `(None)`, `discard(thread)` -> `(None)`."""
+    real_start = threading.Thread.start
+    ran: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def failing_start(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    ex = fthread.ThreadPoolExecutor(max_workers=2)
+    try:
+        monkeypatch.setattr(threading.Thread, "start", failing_start)
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            ex.submit(ran.append, "refused")
+        assert len(ex._threads) == 0
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        first = ex.submit(lambda: (started.set(), release.wait(BOUND), ran.append("first")))
+        assert started.wait(BOUND)
+        # The pool has one worker: a second that cannot start leaves the call queued for it.
+        monkeypatch.setattr(threading.Thread, "start", failing_start)
+        second = ex.submit(ran.append, "second")
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        assert len(ex._threads) == 1
+        release.set()
+        first.result(timeout=BOUND)
+        second.result(timeout=BOUND)
+    finally:
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        release.set()
+        ex.shutdown(wait=True)
+    assert ran == ["first", "second"]  # the refused call never ran
+
+
+def test_shutdown_waits_by_default(mod: ModuleType) -> None:
+    """Kills thread.ThreadPoolExecutor.shutdown: default `wait=True` -> `False`.
+    Differential: shutdown() with no argument returns only after the running call ended."""
+    started, release, returned = threading.Event(), threading.Event(), threading.Event()
+    ex = mod.ThreadPoolExecutor(max_workers=1)
+    future = ex.submit(lambda: (started.set(), release.wait(BOUND)))
+    assert started.wait(BOUND)
+    caller = threading.current_thread()
+    in_shutdown = blocked_in(caller, "shutdown")
+
+    def releaser() -> None:
+        wait_until(lambda: returned.is_set() or in_shutdown())
+        release.set()
+
+    helper = threading.Thread(target=releaser, daemon=True)
+    helper.start()
+    try:
+        ex.shutdown()
+        done_on_return = future.done()
+    finally:
+        returned.set()
+        release.set()
+        helper.join(BOUND)
+        ex.shutdown(wait=True)
+    assert done_on_return
