@@ -255,3 +255,70 @@ def test_shutdown_waits_by_default(mod: ModuleType) -> None:
         helper.join(BOUND)
         ex.shutdown(wait=True)
     assert done_on_return
+
+
+# --------------------------------------------------------------------------- _base
+
+
+def test_wait_first_exception_is_not_satisfied_by_a_success(mod: ModuleType) -> None:
+    """Kills _base._failed: `FINISHED and exception is not None` -> `or` (a finished
+    success ended wait(FIRST_EXCEPTION) at once). Differential, blocking, timeout=None."""
+    ok, pending = mod.Future(), mod.Future()
+    ok.set_result(1)
+    caller = threading.current_thread()
+    in_wait = blocked_in(caller, "wait")
+    returned = threading.Event()
+
+    def settle() -> None:
+        wait_until(lambda: returned.is_set() or in_wait())
+        if not pending.done():
+            pending.set_result(2)
+
+    helper = threading.Thread(target=settle, daemon=True)
+    helper.start()
+    try:
+        done, not_done = mod.wait([ok, pending], return_when=mod.FIRST_EXCEPTION)
+    finally:
+        returned.set()
+        helper.join(BOUND)
+    assert (done, not_done) == ({ok, pending}, set())
+
+
+def test_condition_wait_that_times_out_takes_its_gate_back() -> None:
+    """Kills _base._FutureCondition.wait: `if not woken: _drop_gate(gate)` -> `if woken`
+    / `_drop_gate(None)` (a timed-out sleeper left a gate behind, which a later notify()
+    would spend on nobody), and the initial `woken = True`."""
+    future = _base.Future()
+    cond = future._condition
+    with cond:
+        assert cond.wait(timeout=0) is False
+    assert not future._gates
+
+
+def test_condition_notify_wakes_one_and_notify_all_wakes_all() -> None:
+    """Kills _base._FutureCondition.notify: default `n=1` -> `2`, and notify_all's
+    `notify(-1)` -> `notify(+1)`."""
+    future = _base.Future()
+    cond = future._condition
+    woken: list[bool] = []
+
+    def sleeper() -> None:
+        with cond:
+            woken.append(cond.wait(BOUND))
+
+    threads = [threading.Thread(target=sleeper, daemon=True) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: len(future._gates or ()) == 3)  # all three asleep on the gate
+        with cond:
+            cond.notify()
+            assert len(future._gates or ()) == 2
+            cond.notify_all()
+            assert not future._gates
+    finally:
+        with cond:
+            future._wake()
+        for t in threads:
+            t.join(BOUND)
+    assert woken == [True, True, True]
