@@ -134,3 +134,87 @@ def _branch_table(report: str) -> str:
         rows.append(f"  {name:<36} {hit:>4}/{n:<4} {100.0 * hit / n if n else 100.0:5.1f}%")
     rows.append(f"  {'TOTAL':<36} {covered:>4}/{total:<4} {100.0 * covered / total:5.1f}%")
     return "\n".join(rows)
+
+
+# ----------------------------------------------------------------------------- mutation
+# Mutation testing, on demand only (not in nox.options.sessions): docs/mutation.md.
+# The files whose mutants are tried; `-- FILE ...` narrows a run to some of them.
+MUTATION_FILES = [
+    "futures_impl/_base.py",
+    "futures_impl/thread.py",
+    "futures_impl/process.py",
+    "futures_impl/_process_pool.py",
+    "futures_impl/_process_manager.py",
+]
+# The fast subset each mutant is checked against (~12 s in all on one core); mutmut runs, per
+# mutant, only the tests of it that called the mutated function.
+MUTATION_TESTS = [
+    "tests/test_future.py",
+    "tests/test_wait_as_completed.py",
+    "tests/test_thread_pool.py",
+    "tests/test_acquire_futures.py",
+    "tests/test_drop_in_core.py",
+    "tests/test_executor_map.py",
+    "tests/test_process_pool.py",
+    "tests/test_thread_pool_robustness.py",
+    "tests/test_thread_exit_race.py",
+    "tests/test_deliberate_differences.py",
+    "tests/test_mutation_kills.py",
+]
+# Left out: mutmut's trampolines add frames that a raised exception's traceback keeps, so
+# these "no reference cycle" checks fail on the unmutated code under the tool.
+MUTATION_DESELECT = "not leaves_no_reference_cycle and not is_freed and not are_freed"
+MUTMUT = "mutmut==3.8.1"
+# Wall bound per mutant: (its tests' measured time + 1 s) x this; a hang past it is a
+# "timeout" (counted as caught). pytest-timeout fails any one test after MUTATION_TEST_TIMEOUT.
+MUTATION_TIMEOUT_MULTIPLIER = 5
+MUTATION_TEST_TIMEOUT = 30
+
+
+@nox.session(python=find_python("3.13"))
+def mutation(session: nox.Session) -> None:
+    """mutmut over MUTATION_FILES in a throwaway copy of the tree; prints the survivors."""
+    files = session.posargs or MUTATION_FILES
+    unknown = [f for f in files if f not in MUTATION_FILES]
+    if unknown:
+        session.error(f"not in MUTATION_FILES: {unknown}")
+    # Not the package itself: the tests must import the mutated copy, never this checkout.
+    session.install(MUTMUT, "pytest>=7", "pytest-timeout>=2", "hypothesis>=6", "cloudpickle>=2")
+    # mutmut writes its mutants/ beside the config it reads: give it a private copy, so the
+    # working tree (and anyone else's run in it) never sees a mutated file.
+    work = os.path.join(session.create_tmp(), "tree")
+    shutil.rmtree(work, ignore_errors=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for folder in ("futures_impl", "tests"):
+        shutil.copytree(folder, os.path.join(work, folder), ignore=skip)
+    shutil.copy2("pyproject.toml", work)
+    tests = [t for t in MUTATION_TESTS if os.path.exists(t)]
+
+    def lines(key: str, values: list[str]) -> str:
+        return f"{key} =\n" + "".join(f"    {v}\n" for v in values)
+
+    with open(os.path.join(work, "setup.cfg"), "w") as cfg:
+        cfg.write("[mutmut]\nsource_paths = futures_impl\n")
+        cfg.write(lines("only_mutate", files))
+        cfg.write(lines("pytest_add_cli_args_test_selection", tests))
+        cfg.write(lines("pytest_add_cli_args", ["-p", "no:cacheprovider", "-p", "no:xdist",
+                                                "-o", f"timeout={MUTATION_TEST_TIMEOUT}",
+                                                "-k", MUTATION_DESELECT]))
+        cfg.write(f"timeout_multiplier = {MUTATION_TIMEOUT_MULTIPLIER}\n")
+        cfg.write("use_git_change_detection = false\n")
+    env = {"HYPOTHESIS_PROFILE": "dev"}  # 50 examples a property, not CI's 500
+    with session.chdir(work):
+        session.run("mutmut", "run", "--max-children", "2", env=env)
+        listing = session.run("mutmut", "results", "--all", "true", env=env, silent=True) or ""
+        status: dict[str, list[str]] = {}
+        for line in listing.splitlines():
+            name, sep, what = line.strip().rpartition(": ")
+            if sep:
+                status.setdefault(what, []).append(name)
+        survivors = status.get("survived", [])
+        for name in survivors:
+            session.run("mutmut", "show", name, env=env)
+        total = sum(len(v) for v in status.values())
+        counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(status.items()))
+        session.log(f"mutation over {', '.join(files)}: {total} mutants: {counts}")
+        session.log("survivors:\n    " + "\n    ".join(survivors or ["(none)"]))

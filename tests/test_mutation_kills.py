@@ -1,0 +1,324 @@
+"""Tests written to kill mutants that survived `nox -s mutation` (docs/mutation.md).
+
+Each test names, in its docstring, the mutation(s) it catches (file, function, change). Most
+reach a small private helper of futures_impl.thread directly (the survivors sat on paths the
+public API only reaches in rare races); the public-API ones are differential with the stdlib.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import ModuleType
+from typing import Any
+
+import pytest
+from _support import MODULES, RecordingHandler, blocked_in, wait_until
+
+import futures_impl
+from futures_impl import _base
+from futures_impl import thread as fthread
+
+BOUND = 30.0  # seconds, for every blocking call below
+
+
+@pytest.fixture(params=MODULES, ids=lambda m: m.__name__.split(".")[0])
+def mod(request: pytest.FixtureRequest) -> ModuleType:
+    return request.param  # type: ignore[no-any-return]
+
+
+def _item() -> Any:
+    """A work item, as submit() makes it, for a fresh pending future."""
+    return fthread._WorkItem((_base.Future(), str, (), {}))
+
+
+# --------------------------------------------------------------------------- _settle_all
+
+
+def test_settle_all_logs_a_failing_settle_and_settles_the_rest() -> None:
+    """Kills thread._settle_all: `done += 1` -> `done = 1` / `done -= 1` / `done += 2` in the
+    Exception branch, and the log call's message/exc_info mutants."""
+    items = [_item() for _ in range(4)]
+    seen: list[Any] = []
+
+    def settle(item: Any) -> None:
+        seen.append(item)
+        if item is items[1]:
+            raise ValueError("impossible state")
+        fthread._cancel_item(item)
+
+    with RecordingHandler() as log:
+        fthread._settle_all(items[:], settle)
+        records = list(log.records)
+    assert seen == [items[0], items[1], items[2], items[3]]  # each once, in order
+    assert [i.future._state for i in (items[0], items[2], items[3])] == [
+        _base.CANCELLED_AND_NOTIFIED] * 3
+    assert [(r.levelno, r.getMessage()) for r in records] == [
+        (logging.CRITICAL, "Exception settling a work item")]
+    assert records[0].exc_info is not None and records[0].exc_info[0] is ValueError
+
+
+def test_settle_all_settles_every_item_before_reraising_an_interrupt() -> None:
+    """Kills thread._settle_all: `elif interrupted is None` -> `is not None`, and
+    `interrupted = exc` -> `interrupted = None` (the KeyboardInterrupt was swallowed)."""
+    items = [_item() for _ in range(3)]
+    interrupt = KeyboardInterrupt()
+    fired = []
+
+    def settle(item: Any) -> None:
+        if item is items[0] and not fired:
+            fired.append(True)
+            raise interrupt
+        fthread._cancel_item(item)
+
+    work = items[:]
+    with pytest.raises(KeyboardInterrupt) as info:
+        fthread._settle_all(work, settle)
+    assert info.value is interrupt
+    assert work == []
+    assert all(i.future._state == _base.CANCELLED_AND_NOTIFIED for i in items)
+
+
+# --------------------------------------------------------------------------- settling one item
+
+
+def test_cancel_item_notifies_waiters_and_is_idempotent() -> None:
+    """Kills thread._cancel_item: `and` -> `or` (a second call re-notifies a settled future
+    and raises) and `== CANCELLED` -> `!= CANCELLED` (left CANCELLED: wait() never sees it)."""
+    item = _item()
+    fthread._cancel_item(item)
+    assert item.future._state == _base.CANCELLED_AND_NOTIFIED
+    done, _ = futures_impl.wait([item.future], timeout=0)
+    assert done == {item.future}
+    fthread._cancel_item(item)  # again: settle() is called again after an interrupt
+    assert item.future._state == _base.CANCELLED_AND_NOTIFIED
+
+
+def test_fail_item_fails_a_running_future_and_is_idempotent() -> None:
+    """Kills thread._fail_item: `state == CANCELLED` -> `state != CANCELLED` (a running
+    future is "notified" again, which raises, and is never failed)."""
+    item = _item()
+    assert item.future.set_running_or_notify_cancel()
+    error = RuntimeError("worker error")
+    fthread._fail_item(item, error)
+    assert item.future.exception(timeout=0) is error
+    fthread._fail_item(item, RuntimeError("second"))  # settled: left alone
+    assert item.future.exception(timeout=0) is error
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def test_error_outside_the_call_is_logged_and_fails_the_future() -> None:
+    """Kills thread._worker's `except` branch: `item is not None` -> `is None`,
+    `_fail_item(item, exc)` -> `(None, exc)` / `(item, None)` / `(exc)` / `(item, )`, and the
+    "Exception in worker" log mutants. The error is provoked by a caller that marks the
+    queued future running itself, so the worker's own set_running_or_notify_cancel() raises.
+    (The stdlib's worker dies there and leaves the future running forever: futures_impl
+    settles it, see README's differences.)"""
+    started, release = threading.Event(), threading.Event()
+    with fthread.ThreadPoolExecutor(max_workers=1) as ex:
+        blocker = ex.submit(lambda: (started.set(), release.wait(BOUND)))
+        assert started.wait(BOUND)
+        queued = ex.submit(str, 1)
+        assert queued.set_running_or_notify_cancel()  # user misuse, before the worker
+        with RecordingHandler() as log:
+            release.set()
+            error = queued.exception(timeout=BOUND)
+            blocker.result(timeout=BOUND)
+            after = ex.submit(str, 2).result(timeout=BOUND)  # the worker goes on serving
+            records = list(log.records)
+    assert isinstance(error, RuntimeError)
+    assert after == "2"
+    # (_base logs the unexpected state first, as the stdlib does; then the worker's record)
+    worker = [r for r in records if r.getMessage() == "Exception in worker"]
+    assert [r.levelno for r in worker] == [logging.CRITICAL]
+    assert worker[0].exc_info is not None and worker[0].exc_info[1] is error
+
+
+def test_shutdown_wait_from_a_pool_task_raises(mod: ModuleType) -> None:
+    """Kills thread._join: `thread is current_thread()` -> `is not` (the RuntimeError of a
+    task joining its own worker was swallowed). Differential."""
+    ex = mod.ThreadPoolExecutor(max_workers=1)
+    try:
+        future = ex.submit(lambda: ex.shutdown(wait=True))
+        error = future.exception(timeout=BOUND)
+    finally:
+        ex.shutdown(wait=True)
+    assert type(error) is RuntimeError
+    assert "join" in str(error)
+
+
+def test_a_failed_initializer_ends_its_worker(mod: ModuleType) -> None:
+    """Kills thread._run_initializer: the final `return False` -> `return True` (the worker
+    whose initializer failed went on serving the broken pool). Differential."""
+
+    def boom() -> None:
+        raise ValueError("init")
+
+    ex = mod.ThreadPoolExecutor(max_workers=1, initializer=boom)
+    logging.getLogger("concurrent.futures").disabled = True
+    try:
+        future = ex.submit(str, 1)
+        assert type(future.exception(timeout=BOUND)).__name__ == "BrokenThreadPool"
+        for worker in list(ex._threads):
+            worker.join(BOUND)  # before shutdown(): the worker leaves by itself
+            assert not worker.is_alive()
+    finally:
+        logging.getLogger("concurrent.futures").disabled = False
+        ex.shutdown(wait=True)
+
+
+# --------------------------------------------------------------------------- _IdleTokens
+
+
+def test_idle_tokens_acquire_is_a_non_blocking_semaphore() -> None:
+    """Kills thread._IdleTokens.acquire: default `timeout=0` -> `1`, `and` -> `or`,
+    `!= 0` -> `== 0`, and `return False` -> `return True` on an empty count."""
+    with fthread.ThreadPoolExecutor(max_workers=1) as ex:
+        tokens = ex._idle_semaphore
+        ex.submit(str, 1).result(timeout=BOUND)
+        wait_until(lambda: tokens._value == 1)  # the worker marks itself idle after the call
+        assert tokens.acquire() is True
+        assert tokens.acquire() is False  # empty: no token to take
+        assert tokens.acquire(True, 0) is False  # a zero timeout never blocks
+        assert tokens.acquire(False, 5) is False  # nor does blocking=False
+        assert tokens.acquire(True) is False  # blocking, default timeout 0: never blocks
+        with pytest.raises(ValueError):
+            tokens.acquire(True, None)
+
+
+
+# ------------------------------------------------------------------------- start failure, shutdown
+
+
+def test_a_refused_submit_never_runs_and_a_pool_with_a_worker_accepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kills thread.ThreadPoolExecutor._start_worker's start-failure mutants:
+    `isinstance(exc, Exception)` negated (raised without taking the item back: it ran
+    later), `error = exc` -> `None`, `error is not None and not self._threads` -> `or` /
+    `is None` / `self._threads`, `_take_back(item)` -> `(None)`, `discard(thread)` -> `(None)`."""
+    real_start = threading.Thread.start
+    ran: list[str] = []
+    started, release = threading.Event(), threading.Event()
+
+    def failing_start(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    ex = fthread.ThreadPoolExecutor(max_workers=2)
+    try:
+        monkeypatch.setattr(threading.Thread, "start", failing_start)
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            ex.submit(ran.append, "refused")
+        assert len(ex._threads) == 0
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        first = ex.submit(lambda: (started.set(), release.wait(BOUND), ran.append("first")))
+        assert started.wait(BOUND)
+        # The pool has one worker: a second that cannot start leaves the call queued for it.
+        monkeypatch.setattr(threading.Thread, "start", failing_start)
+        second = ex.submit(ran.append, "second")
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        assert len(ex._threads) == 1
+        release.set()
+        first.result(timeout=BOUND)
+        second.result(timeout=BOUND)
+    finally:
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        release.set()
+        ex.shutdown(wait=True)
+    assert ran == ["first", "second"]  # the refused call never ran
+
+
+def test_shutdown_waits_by_default(mod: ModuleType) -> None:
+    """Kills thread.ThreadPoolExecutor.shutdown: default `wait=True` -> `False`.
+    Differential: shutdown() with no argument returns only after the running call ended."""
+    started, release, returned = threading.Event(), threading.Event(), threading.Event()
+    ex = mod.ThreadPoolExecutor(max_workers=1)
+    future = ex.submit(lambda: (started.set(), release.wait(BOUND)))
+    assert started.wait(BOUND)
+    caller = threading.current_thread()
+    in_shutdown = blocked_in(caller, "shutdown")
+
+    def releaser() -> None:
+        wait_until(lambda: returned.is_set() or in_shutdown())
+        release.set()
+
+    helper = threading.Thread(target=releaser, daemon=True)
+    helper.start()
+    try:
+        ex.shutdown()
+        done_on_return = future.done()
+    finally:
+        returned.set()
+        release.set()
+        helper.join(BOUND)
+        ex.shutdown(wait=True)
+    assert done_on_return
+
+
+# --------------------------------------------------------------------------- _base
+
+
+def test_wait_first_exception_is_not_satisfied_by_a_success(mod: ModuleType) -> None:
+    """Kills _base._failed: `FINISHED and exception is not None` -> `or` (a finished
+    success ended wait(FIRST_EXCEPTION) at once). Differential, blocking, timeout=None."""
+    ok, pending = mod.Future(), mod.Future()
+    ok.set_result(1)
+    caller = threading.current_thread()
+    in_wait = blocked_in(caller, "wait")
+    returned = threading.Event()
+
+    def settle() -> None:
+        wait_until(lambda: returned.is_set() or in_wait())
+        if not pending.done():
+            pending.set_result(2)
+
+    helper = threading.Thread(target=settle, daemon=True)
+    helper.start()
+    try:
+        done, not_done = mod.wait([ok, pending], return_when=mod.FIRST_EXCEPTION)
+    finally:
+        returned.set()
+        helper.join(BOUND)
+    assert (done, not_done) == ({ok, pending}, set())
+
+
+def test_condition_wait_that_times_out_takes_its_gate_back() -> None:
+    """Kills _base._FutureCondition.wait: `if not woken: _drop_gate(gate)` -> `if woken`
+    / `_drop_gate(None)` (a timed-out sleeper left a gate behind, which a later notify()
+    would spend on nobody), and the initial `woken = True`."""
+    future = _base.Future()
+    cond = future._condition
+    with cond:
+        assert cond.wait(timeout=0) is False
+    assert not future._gates
+
+
+def test_condition_notify_wakes_one_and_notify_all_wakes_all() -> None:
+    """Kills _base._FutureCondition.notify: default `n=1` -> `2`, and notify_all's
+    `notify(-1)` -> `notify(+1)`."""
+    future = _base.Future()
+    cond = future._condition
+    woken: list[bool] = []
+
+    def sleeper() -> None:
+        with cond:
+            woken.append(cond.wait(BOUND))
+
+    threads = [threading.Thread(target=sleeper, daemon=True) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: len(future._gates or ()) == 3)  # all three asleep on the gate
+        with cond:
+            cond.notify()
+            assert len(future._gates or ()) == 2
+            cond.notify_all()
+            assert not future._gates
+    finally:
+        with cond:
+            future._wake()
+        for t in threads:
+            t.join(BOUND)
+    assert woken == [True, True, True]
