@@ -143,8 +143,11 @@ MUTATION_FILES = [
     "futures_impl/_base.py",
     "futures_impl/thread.py",
     "futures_impl/process.py",
-    "futures_impl/_process_pool.py",
-    "futures_impl/_process_manager.py",
+    # the process pool's parent side (worker.py runs in children mutmut cannot see; wire.py
+    # is both sides': the parent's framing and pickling moved there from pool and manager)
+    "futures_impl/_process/pool.py",
+    "futures_impl/_process/manager.py",
+    "futures_impl/_process/wire.py",
 ]
 # The fast subset each mutant is checked against (~12 s in all on one core); mutmut runs, per
 # mutant, only the tests of it that called the mutated function.
