@@ -7,13 +7,14 @@ has the whole design and the data flow):
     errors.py   BrokenProcessPool, _RemoteTraceback, the one traceback formatter, messages
     wire.py     the wire format: framing, call/result messages, the pickler (both ends)
     limits.py   the system's limits and the constructor's argument checks
-    pool.py     the parent's state: worker records, dispatch, the call writer (CallQueue)
+    pool.py     the parent's state: worker records, dispatch, spawning, breaking
+    writer.py   the call writer thread (CallQueue): call frames too big to write inline
     manager.py  the manager thread's loop: results in, futures settled, exits reaped
     worker.py   the body of a worker process
     wakeup.py   the manager's wake-up pipe (_ThreadWakeup)
 
-Imports go one way, down that list's dependencies (errors <- wire <- worker <- pool <-
-manager <- this facade; limits and wakeup are leaves); nothing below imports this module.
+Imports go one way (errors <- wire <- worker <- pool <- manager <- this facade; limits,
+wakeup and writer are leaves); nothing in `_process/` imports this module.
 
 Who writes what: `_Pool`'s fields are under `_Pool.lock` (pool.py says who writes each);
 `_live_lock` guards `_global_shutdown` and `_live_pools` below. Lock-free paths that rely
@@ -176,7 +177,8 @@ class ProcessPoolExecutor(_base.Executor):
         # Deferred to the first executor: the pool (and the manager loop it runs) needs
         # multiprocessing.connection, which a trimmed interpreter may not have, and this
         # module must import there (tests/test_import_footprint.py).
-        from ._process.pool import CallQueue, _Pool
+        from ._process.pool import _Pool
+        from ._process.writer import CallQueue
 
         self._max_workers = max_workers = worker_count(max_workers)
         self._mp_context = mp_context = context_for(mp_context, max_tasks_per_child)
@@ -215,46 +217,13 @@ class ProcessPoolExecutor(_base.Executor):
                 raise RuntimeError("cannot schedule new futures after interpreter shutdown")
             if not pool.started:
                 self._start_locked()
-            self._place_locked(work_id, frame, future)
+            pool.place_locked(work_id, frame, future)
             wake = bool(pool.new_workers) or pool.break_later is not None
         if wake:
             self._executor_manager_thread_wakeup.wakeup()
         if error is not None:
             future.set_exception(error)
         return future
-
-    def _place_locked(self, work_id: int, frame: Any, future: _base.Future[Any]) -> None:
-        pool = self._pool
-        may_spawn = pool.idle_tokens == 0  # no worker is known to be idle: start one
-        if not may_spawn:
-            pool.idle_tokens -= 1
-        if frame is None:  # the call failed to pickle; still size the pool like the stdlib
-            if may_spawn and pool.may_spawn_locked():
-                pool.spawn_locked()
-            return
-        pool.pending[work_id] = future
-        if pool.backlog:  # calls are waiting, so no worker has room: queue behind them
-            pool.backlog.append((work_id, frame))
-            return
-        worker = None
-        if may_spawn and pool.may_spawn_locked():
-            try:
-                worker = pool.spawn_locked()
-            except BaseException as exc:
-                if not pool.workers:
-                    del pool.pending[work_id]
-                    raise
-                # Swallowed (other workers run the call): keep no frame alive through it,
-                # e.g. the call's frame, a buffer export (BufferError at collection).
-                exc.__traceback__ = None
-        if worker is None:
-            worker = pool.pick_locked(len(frame))
-        if worker is None:
-            pool.backlog.append((work_id, frame))
-            pool.fill_locked()
-        else:
-            future.set_running_or_notify_cancel()
-            pool.send_locked(worker, work_id, frame)
 
     def _start_locked(self) -> None:
         pool = self._pool

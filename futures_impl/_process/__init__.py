@@ -7,7 +7,9 @@
 * ``limits``: the system's limits and the constructor's argument checks. A leaf.
 * ``wakeup``: ``_ThreadWakeup``, the manager thread's wake-up pipe. A leaf.
 * ``worker``: the body of a worker process (the child side).
-* ``pool``: the parent's state: worker records, dispatch, the call writer.
+* ``pool``: the parent's state: worker records, dispatch, spawning, breaking.
+* ``writer``: ``CallQueue``, the thread that writes call frames too big to write
+  inline. A leaf (it sees the pool only through a protocol).
 * ``manager``: the manager thread's loop.
 
 Imports go one way: ``errors`` <- ``wire`` <- ``worker`` <- ``pool`` <- ``manager``, and

@@ -1,8 +1,8 @@
 """The parent-side state of a process pool: worker records, dispatch, the call writer, breaking.
 
 `_Pool` is shared by the executor facade (submit/shutdown, any thread), the manager
-thread (results, exits, shutdown; `manager`) and the writer thread (`CallQueue`, large
-call frames). It never references the executor, so an abandoned executor can be garbage
+thread (results, exits, shutdown; `manager`) and the writer thread (`writer.CallQueue`,
+large call frames). It never references the executor, so an abandoned executor can be garbage
 collected; the manager notices through a weakref callback and winds the pool down.
 `_Worker` is the parent's record of one worker process. Workers are started through the
 `spawn` callable the facade injects (it calls `futures_impl.process._spawn_worker`, the
@@ -26,7 +26,6 @@ Lock-free reads that rely on the GIL (each a single attribute load of a value wr
 whole; a stale value only delays an action that is re-checked under `lock`):
 `break_later` read by the writer thread to decide on a wake-up; `broken`, `finished`,
 `started` and `owner_gone` read as flags by the facade and the manager's loop;
-`CallQueue._thread`, written once by start() before any join_thread() can need it;
 `_Worker.taken` (shared memory written by its worker process; a stale value undercounts
 the running calls, so the window is never exceeded).
 Every lock is taken with `with`: a KeyboardInterrupt cannot leave one held.
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .wakeup import _ThreadWakeup
+    from .writer import CallQueue
 
     # Starts one worker process: (context, target, args) -> the started process. The
     # facade passes one that calls its `_spawn_worker` (tests patch that name there).
@@ -212,6 +212,41 @@ class _Pool:
         return self.ctx.RawArray("q", n)  # sent to spawned workers (its fd is passed)
 
     # -- dispatch ------------------------------------------------------------------
+
+    def place_locked(self, work_id: int, frame: bytes | memoryview | None,
+                     future: _base.Future[Any]) -> None:
+        """submit(): book a call (None: it failed to pickle) and send it if a worker has
+        room, else queue it in `backlog`; start a worker if none is known to be idle."""
+        may_spawn = self.idle_tokens == 0  # no worker is known to be idle: start one
+        if not may_spawn:
+            self.idle_tokens -= 1
+        if frame is None:  # the call failed to pickle; still size the pool like the stdlib
+            if may_spawn and self.may_spawn_locked():
+                self.spawn_locked()
+            return
+        self.pending[work_id] = future
+        if self.backlog:  # calls are waiting, so no worker has room: queue behind them
+            self.backlog.append((work_id, frame))
+            return
+        worker = None
+        if may_spawn and self.may_spawn_locked():
+            try:
+                worker = self.spawn_locked()
+            except BaseException as exc:
+                if not self.workers:
+                    del self.pending[work_id]
+                    raise
+                # Swallowed (other workers run the call): keep no frame alive through it,
+                # e.g. the call's frame, a buffer export (BufferError at collection).
+                exc.__traceback__ = None
+        if worker is None:
+            worker = self.pick_locked(len(frame))
+        if worker is None:
+            self.backlog.append((work_id, frame))
+            self.fill_locked()
+        else:
+            future.set_running_or_notify_cancel()
+            self.send_locked(worker, work_id, frame)
 
     def pick_locked(self, size: int) -> _Worker | None:
         """An idle worker, else the least loaded one with room while the window allows."""
@@ -412,64 +447,3 @@ def settle(future: _base.Future[Any] | None, result: Any, error: BaseException |
             future.set_exception(error)
     except _base.InvalidStateError:
         pass
-
-
-class CallQueue:
-    """The writer thread: writes call frames too big to write without blocking.
-
-    Exposed as `executor._call_queue` (the stdlib's name); `join_thread()` waits for the
-    thread once the pool has closed it. A write to a worker that dies fails with EPIPE,
-    so the thread cannot hang on a dead reader.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._jobs: collections.deque[tuple[_Worker, bytes | memoryview]] = collections.deque()
-        self._closed = False  # guarded by _cond
-        self._thread: threading.Thread | None = None  # written once by start()
-
-    def start(self, pool: _Pool) -> None:
-        # The pool is passed to the thread, not stored here: the pool holds this object.
-        thread = threading.Thread(target=self._run, args=(pool,), name="ProcessPoolWriter",
-                                  daemon=True)
-        thread.start()
-        self._thread = thread
-
-    def __repr__(self) -> str:
-        thread = self._thread
-        alive = "not started" if thread is None else "alive" if thread.is_alive() else "ended"
-        with self._cond:
-            jobs, closed = len(self._jobs), self._closed
-        return f"<CallQueue writer={alive} frames={jobs}{' closed' if closed else ''}>"
-
-    def put(self, worker: _Worker, frame: bytes | memoryview) -> None:
-        with self._cond:
-            self._jobs.append((worker, frame))
-            self._cond.notify()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-
-    def join_thread(self) -> None:
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-
-    def _run(self, pool: _Pool) -> None:
-        while True:
-            with self._cond:
-                while not self._jobs and not self._closed:
-                    self._cond.wait()
-                if not self._jobs:
-                    return
-                worker, frame = self._jobs.popleft()
-            try:
-                worker.calls.send_bytes(frame)
-            except OSError:
-                pass  # the worker died; the manager reports it
-            del frame
-            pool.written(worker)
-            if pool.break_later:
-                pool.wakeup.wakeup()
