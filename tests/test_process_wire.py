@@ -189,8 +189,8 @@ def test_messages_round_trip() -> None:
     frame, error = wire.encode_call(7, divmod, (7, 2), {})
     assert error is None and frame is not None
     assert wire.loads(frame) == (7, divmod, (7, 2), {})
-    assert wire.decode_result(bytes(wire.dumps((7, True, (3, 1))))) == (7, True, (3, 1))
-    work_id, ok, (exc, text) = wire.decode_result(bytes(wire.failure_frame(8, KeyError("k"))))
+    assert wire.loads(bytes(wire.dumps((7, True, (3, 1))))) == (7, True, (3, 1))
+    work_id, ok, (exc, text) = wire.loads(bytes(wire.failure_frame(8, KeyError("k"))))
     assert (work_id, ok, type(exc), exc.args) == (8, False, KeyError, ("k",))
     assert text.startswith('\n"""\n') and "KeyError: 'k'" in text
     frame, error = wire.encode_call(9, lambda: None, (), {})  # a lambda will not pickle

@@ -34,7 +34,7 @@ from .errors import (
     format_remote,
 )
 from .pool import FAST, _Pool, _Worker, settle
-from .wire import FATAL, READ_SIZE, decode_result, missing, split
+from .wire import FATAL, READ_SIZE, loads, missing, split
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class _Manager:
             pool.fill_locked()
         for future, data in zip(futures, messages):
             try:
-                work_id, ok, payload = decode_result(data)
+                work_id, ok, payload = loads(data)  # see wire: (work_id, ok, value or (exc, text))
             except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
                 error: BaseException = BrokenProcessPool(RESULT_UNREADABLE)
                 error.__cause__ = _RemoteTraceback(format_remote(exc, LOCAL))

@@ -183,12 +183,6 @@ def encode_call(
         return None, exc.with_traceback(None)
 
 
-def decode_result(data: bytes) -> tuple[int, bool, Any]:
-    """(work_id, ok, value or (exception, traceback text)) from a result frame."""
-    message: tuple[int, bool, Any] = loads(data)
-    return message
-
-
 def failure_frame(work_id: int, exc: BaseException) -> bytes | memoryview:
     """Pickle a failed call. If `exc` will not pickle, report the pickling error instead
     (as the stdlib does: its type and message), with both tracebacks in the text; if that
