@@ -70,7 +70,10 @@ _CHILD_WATCHDOG = 40
 
 
 def _interrupted_run(mode: str) -> tuple[int | None, str, str]:
-    watchdog = (f"import faulthandler, sys\n"
+    # The child restores Python's SIGINT handler first: a test run started as a background
+    # job (or under nohup) hands its children SIGINT *ignored*, and the signal would be lost.
+    watchdog = (f"import faulthandler, signal, sys\n"
+                f"signal.signal(signal.SIGINT, signal.default_int_handler)\n"
                 f"faulthandler.dump_traceback_later({_CHILD_WATCHDOG}, exit=True)\n")
     proc = subprocess.Popen(
         [sys.executable, "-c", watchdog + CHILD, mode],
