@@ -167,8 +167,9 @@ def test_sigint_that_misses_the_sleeping_main_thread_still_interrupts() -> None:
     """Before the fix, the main thread slept in an untimed wait until a task finished (30 s
     here, forever for a task that waits for the run to stop): the interrupt then found
     finished calls, not the two running ones. Now the wait is sliced on the main thread."""
+    restore = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
     proc = subprocess.run(
-        [sys.executable, "-c", MISSED_SIGNAL_CHILD],
+        [sys.executable, "-c", restore + MISSED_SIGNAL_CHILD],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": ROOT},
         capture_output=True,
