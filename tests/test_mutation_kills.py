@@ -327,3 +327,16 @@ def test_condition_notify_wakes_one_and_notify_all_wakes_all() -> None:
         for t in threads:
             t.join(BOUND)
     assert woken == [True, True, True]
+
+
+def test_base_module_lazy_attributes(mod: ModuleType) -> None:
+    """Kills _base.__getattr__'s name tests and its AttributeError message mutants:
+    `_base.LOGGER` and `_base.DoneAndNotDoneFutures` are read by code in the wild."""
+    base = mod._base
+    assert base.LOGGER is logging.getLogger("concurrent.futures")
+    result = mod.wait([], timeout=0)
+    assert type(result) is base.DoneAndNotDoneFutures
+    with pytest.raises(AttributeError, match="no_such_name"):
+        base.no_such_name  # noqa: B018
+
+
