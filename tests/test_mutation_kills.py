@@ -340,3 +340,32 @@ def test_base_module_lazy_attributes(mod: ModuleType) -> None:
         base.no_such_name  # noqa: B018
 
 
+
+
+def test_thread_module_exit_state_names(mod: ModuleType) -> None:
+    """Kills thread.__getattr__'s name tests and its AttributeError message mutants: the
+    stdlib's `thread._shutdown` and `thread._global_shutdown_lock`, read by code in the
+    wild (docs/conformance.md). Differential."""
+    module = mod.thread
+    assert module._shutdown is False
+    lock = module._global_shutdown_lock
+    assert callable(lock.acquire) and callable(lock.release)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        module.no_such_name  # noqa: B018
+
+
+def test_subclass_hook_adjust_thread_count_is_called_per_submit(mod: ModuleType) -> None:
+    """Kills thread.ThreadPoolExecutor.__init_subclass__: `is not` -> `is`, `is` -> `is not`
+    and `cls.submit = ... _submit_adjusting` -> `None` (a subclass overriding the stdlib's
+    _adjust_thread_count hook no longer had it called). Differential."""
+    calls: list[int] = []
+
+    class Counting(mod.ThreadPoolExecutor):  # type: ignore[name-defined,misc]
+        def _adjust_thread_count(self) -> None:
+            calls.append(1)
+            super()._adjust_thread_count()
+
+    with Counting(max_workers=1) as ex:
+        results = [ex.submit(pow, 2, n).result(timeout=BOUND) for n in range(3)]
+    assert results == [1, 2, 4]
+    assert calls == [1, 1, 1]
