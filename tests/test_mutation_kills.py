@@ -369,3 +369,65 @@ def test_subclass_hook_adjust_thread_count_is_called_per_submit(mod: ModuleType)
         results = [ex.submit(pow, 2, n).result(timeout=BOUND) for n in range(3)]
     assert results == [1, 2, 4]
     assert calls == [1, 1, 1]
+
+
+
+def _interrupted_first_start(
+    monkeypatch: pytest.MonkeyPatch, release: threading.Event
+) -> tuple[Any, threading.Thread]:
+    """A 1-worker pool whose first worker's start() was cut short by KeyboardInterrupt,
+    leaving a thread that is alive (serving nothing) until `release` is set."""
+    real_start = threading.Thread.start
+
+    def interrupted_start(self: threading.Thread) -> None:
+        self._target = release.wait  # type: ignore[attr-defined]
+        self._args, self._kwargs = (BOUND,), {}  # type: ignore[attr-defined]
+        real_start(self)
+        raise KeyboardInterrupt
+
+    ex = fthread.ThreadPoolExecutor(max_workers=1)
+    monkeypatch.setattr(threading.Thread, "start", interrupted_start)
+    with pytest.raises(KeyboardInterrupt):
+        ex.submit(int, 1)
+    monkeypatch.undo()
+    (corpse,) = ex._threads
+    return ex, corpse
+
+
+def test_a_live_worker_whose_start_was_interrupted_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kills thread.ThreadPoolExecutor._forget_dead_workers: `t.ident is not None and not
+    t.is_alive()` -> `or` (a live worker forgotten) and `len(...) < max_workers` -> `<=`
+    (one worker more than max_workers): while the interrupted thread is alive, the full
+    pool keeps it and starts no other."""
+    release = threading.Event()
+    ex, corpse = _interrupted_first_start(monkeypatch, release)
+    try:
+        ex.submit(pow, 2, 3)
+        assert ex._threads == {corpse}
+    finally:
+        release.set()
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.xfail(strict=True, reason="thread.py bug found here (issue 12 mutation run): "
+                   "_forget_dead_workers clears _start_interrupted before its check, so a "
+                   "thread still alive at the first full-pool submit is never re-checked")
+def test_an_interrupted_worker_that_dies_later_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once the interrupted thread has died, the next submit() replaces it (without
+    this, the pool keeps a dead worker for good and its calls never run)."""
+    release = threading.Event()
+    ex, corpse = _interrupted_first_start(monkeypatch, release)
+    try:
+        ex.submit(pow, 2, 3)  # while the thread is alive: kept (see the test above)
+        release.set()
+        corpse.join(BOUND)
+        assert not corpse.is_alive()
+        ex.submit(pow, 2, 5)
+        assert any(t.is_alive() for t in ex._threads)  # a live worker serves the pool
+    finally:
+        release.set()
+        ex.shutdown(wait=True, cancel_futures=True)
