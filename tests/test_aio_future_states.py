@@ -93,6 +93,8 @@ def test_a_cancel_before_the_outcome_is_copied_wins() -> None:
     cancel() returns True, so the future must end cancelled (no InvalidStateError)."""
 
     async def main() -> None:
+        loop_errors: list[dict[str, Any]] = []
+        asyncio.get_running_loop().set_exception_handler(lambda _l, ctx: loop_errors.append(ctx))
         fut: AsyncFuture[int] = AsyncFuture()
 
         async def call() -> int:
@@ -106,6 +108,7 @@ def test_a_cancel_before_the_outcome_is_copied_wins() -> None:
         await asyncio.wait({task}, timeout=BOUND)
         await asyncio.sleep(0)  # let the callbacks run
         assert answers == [True] and fut.cancelled() and fut.done()
+        assert loop_errors == []  # copying the outcome did not raise in a callback
         with pytest.raises(asyncio.CancelledError):
             await fut.result(timeout=BOUND)
 
