@@ -209,15 +209,22 @@ class ProcessPoolExecutor(_base.Executor):
         future: _base.Future[_T] = _base.Future()
         pool = self._pool
         with pool.lock:
-            if pool.broken:
-                raise BrokenProcessPool(pool.broken)
-            if pool.shutdown:
-                raise RuntimeError("cannot schedule new futures after shutdown")
-            if _global_shutdown:
-                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
-            if not pool.started:
-                self._start_locked()
-            pool.place_locked(work_id, frame, future)
+            try:
+                if pool.broken:
+                    raise BrokenProcessPool(pool.broken)
+                if pool.shutdown:
+                    raise RuntimeError("cannot schedule new futures after shutdown")
+                if _global_shutdown:
+                    raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+                if not pool.started:
+                    self._start_locked()
+                pool.place_locked(work_id, frame, future)
+            except BaseException:
+                # The traceback keeps this frame: drop the pickled call (a buffer export
+                # of a BytesIO), or cyclic garbage holding the error makes the collector
+                # print "BufferError: Existing exports of data".
+                frame = None
+                raise
             wake = bool(pool.new_workers) or pool.break_later is not None
         if wake:
             self._executor_manager_thread_wakeup.wakeup()

@@ -29,6 +29,10 @@ import types
 from typing import Callable
 
 BOUND = 10.0  # seconds: generous for a loaded 2-core machine; reached only on a hang
+# Once one call has hung, the test is failing anyway: later waits (hypothesis replaying or
+# shrinking the failing example) get a short bound, so a hang costs seconds, not minutes.
+_AFTER_A_HANG = 1.0
+_hung: list[str] = []
 
 _THREADING_FILE = os.path.normcase(os.path.abspath(threading.__file__))
 
@@ -123,10 +127,13 @@ class Caller(threading.Thread):
         poll(check, f"{self.name} to block in {mod.__name__}.{function}() or return")
         return seen[0]
 
-    def outcome(self, bound: float = BOUND) -> object:
+    def outcome(self, bound: float | None = None) -> object:
         """The call's value once it returns (its exception is re-raised); AssertionError if
-        it is still blocked after `bound` seconds."""
+        it is still blocked after `bound` seconds (BOUND; less once a call has hung)."""
+        if bound is None:
+            bound = _AFTER_A_HANG if _hung else BOUND
         if not self.finished.wait(bound):
+            _hung.append(self.name)
             raise AssertionError(f"{self.name} still blocked after {bound} s: hung "
                                  f"(stack: {[name for _, name in frames(self)]})")
         self.join(bound)

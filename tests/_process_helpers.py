@@ -188,3 +188,35 @@ _FAILING_CONTEXTS: dict[str, Any] = {
     "spawn": FailingSpawnContext,
     "forkserver": FailingForkServerContext,
 }
+
+
+# -- tests/test_process_faults.py ---------------------------------------------------------
+
+
+def pattern(size: int, seed: int) -> bytes:
+    """`size` deterministic bytes that differ with `seed` and with the position (a
+    misplaced or dropped chunk of a multi-MiB result changes them)."""
+    block = bytes((i * 131 + seed * 17 + (i >> 8)) & 0xFF for i in range(65521))  # prime
+    whole, rest = divmod(size, len(block))
+    return block * whole + block[:rest]
+
+
+def init_ignore_sigterm(event: Any) -> None:
+    """Initializer: survive SIGTERM (only SIGKILL stops this worker); remember `event`."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    set_started(event)
+
+
+def exit_when_started(code: int) -> None:
+    """Wait (bounded) for the initializer's event, then end this worker abruptly."""
+    _started.wait(60)
+    os._exit(code)
+
+
+def set_started_and_return(value: Any) -> Any:
+    """Set the initializer's event (another worker dies on it), then return `value`: a
+    result racing a worker's death."""
+    _started.set()
+    return value

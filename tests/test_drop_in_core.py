@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 import pytest
-from _support import MODULES, blocked_in, exc_kind, normalise, wait_until
+from _support import MODULES, blocked_in, exc_kind, normalise, set_when, wait_until
 
 import futures_impl
 
@@ -97,14 +97,15 @@ def _failed_and_read(mod: ModuleType, path: str) -> weakref.ref[Any]:
     box = [mod.Future()]
     main = threading.current_thread()
 
-    def settle_when_blocked_in(method: str) -> threading.Thread:
-        def settle() -> None:
-            wait_until(blocked_in(main, method))
+    class _Settle:
+        """set_when's "event": settling the future releases the blocked call, also when
+        the wait for it gives up (then the returned join() re-raises that failure)."""
+
+        def set(self) -> None:
             box[0].set_exception(Boom("x"))
 
-        t = threading.Thread(target=settle)
-        t.start()
-        return t
+    def settle_when_blocked_in(method: str) -> Callable[[], None]:
+        return set_when(blocked_in(main, method), _Settle())  # type: ignore[arg-type]
 
     if path == "result-finished":
         box[0].set_exception(Boom("x"))
@@ -113,16 +114,16 @@ def _failed_and_read(mod: ModuleType, path: str) -> weakref.ref[Any]:
         box[0].set_exception(Boom("x"))
         _raises(Boom, lambda: box[0].result(timeout=BOUND))
     elif path == "result-blocking":
-        t = settle_when_blocked_in("result")
+        join = settle_when_blocked_in("result")
         _raises(Boom, lambda: box[0].result(timeout=BOUND))
-        t.join(BOUND)
+        join()
     elif path == "result-cancelled":
         box[0].cancel()
         _raises(mod.CancelledError, lambda: box[0].result())
     elif path == "exception-blocking":
-        t = settle_when_blocked_in("exception")
+        join = settle_when_blocked_in("exception")
         assert isinstance(box[0].exception(timeout=BOUND), Boom)
-        t.join(BOUND)
+        join()
     else:
         raise AssertionError(path)
     ref = weakref.ref(box[0])

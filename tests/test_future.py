@@ -20,6 +20,7 @@ from typing import Any, Callable
 import pytest
 from _support import (
     MODULES,
+    WAIT_BOUND,
     RecordingHandler,
     blocked_in,
     normalise,
@@ -476,6 +477,13 @@ def _in_thread(fn: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
     return t, out
 
 
+def _join(t: threading.Thread) -> None:
+    """Join a helper thread with a bound: a waiter that is never woken fails the test
+    clearly instead of hanging it until pytest-timeout."""
+    t.join(WAIT_BOUND)
+    assert not t.is_alive(), f"thread {t.name!r} still blocked after {WAIT_BOUND} s"
+
+
 @pytest.mark.parametrize("method", ["result", "exception"])
 @pytest.mark.parametrize("timeout", [None, 600])
 @pytest.mark.parametrize("outcome_kind", ["result", "exception", "cancelled"])
@@ -498,7 +506,7 @@ def test_waiter_woken_by_state_set_under_condition(
         else:
             f._state = b.CANCELLED
         f._condition.notify_all()
-    t.join()
+    _join(t)
     (got,) = out
     expected: tuple[str, Any]
     if outcome_kind == "cancelled":
@@ -526,7 +534,7 @@ def test_waiter_woken_by_public_api(mod: ModuleType, method: str, how: str) -> N
     else:
         assert f.cancel() is True
     for t, _ in threads:
-        t.join()
+        _join(t)
     for _, out in threads:
         (got,) = out
         if how == "cancel":
@@ -642,5 +650,5 @@ def test_acquire_futures_locks_every_future(mod: ModuleType) -> None:
         # Inside set_result, trying to take the future's lock (or already waiting on it).
         wait_until(lambda: "set_result" in stack_names(t))
         assert not fs[1].done()
-    t.join()
+    _join(t)
     assert fs[1].result() == 5

@@ -70,7 +70,10 @@ _CHILD_WATCHDOG = 40
 
 
 def _interrupted_run(mode: str) -> tuple[int | None, str, str]:
-    watchdog = (f"import faulthandler, sys\n"
+    # The child restores Python's SIGINT handler first: a test run started as a background
+    # job (or under nohup) hands its children SIGINT *ignored*, and the signal would be lost.
+    watchdog = (f"import faulthandler, signal, sys\n"
+                f"signal.signal(signal.SIGINT, signal.default_int_handler)\n"
                 f"faulthandler.dump_traceback_later({_CHILD_WATCHDOG}, exit=True)\n")
     proc = subprocess.Popen(
         [sys.executable, "-c", watchdog + CHILD, mode],
@@ -164,8 +167,9 @@ def test_sigint_that_misses_the_sleeping_main_thread_still_interrupts() -> None:
     """Before the fix, the main thread slept in an untimed wait until a task finished (30 s
     here, forever for a task that waits for the run to stop): the interrupt then found
     finished calls, not the two running ones. Now the wait is sliced on the main thread."""
+    restore = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
     proc = subprocess.run(
-        [sys.executable, "-c", MISSED_SIGNAL_CHILD],
+        [sys.executable, "-c", restore + MISSED_SIGNAL_CHILD],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": ROOT},
         capture_output=True,

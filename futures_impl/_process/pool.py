@@ -235,6 +235,7 @@ class _Pool:
             except BaseException as exc:
                 if not self.workers:
                     del self.pending[work_id]
+                    frame = None  # the traceback keeps this frame (see submit())
                     raise
                 # Swallowed (other workers run the call): keep no frame alive through it,
                 # e.g. the call's frame, a buffer export (BufferError at collection).
