@@ -394,7 +394,10 @@ class ThreadPoolExecutor(_base.Executor):
         # Items shutdown(cancel_futures=True) took off the queue and has yet to settle:
         # filled under _shutdown_lock, emptied by _settle_all (no lock; see there).
         self._cancelling: list[_WorkItem] = []
-        self._start_interrupted = False  # under _shutdown_lock: see _start_worker
+        # Both under _shutdown_lock, written by submitters (see _start_worker): workers whose
+        # start() a KeyboardInterrupt cut short, and whether any of them is still alive.
+        self._interrupted_starts: set[threading.Thread] = set()
+        self._start_interrupted = False
         self._thread_name_prefix = thread_name_prefix or (
             f"ThreadPoolExecutor-{self._pool_counter()}"
         )
@@ -506,6 +509,7 @@ class ThreadPoolExecutor(_base.Executor):
                         # killed the new thread before it ran our code. The next
                         # submit() that finds the pool full checks for such a dead
                         # worker (_forget_dead_workers). The item stays queued.
+                        self._interrupted_starts.add(thread)
                         self._start_interrupted = True
                         raise
                     # It never ran: "can't start new thread" and the like.
@@ -531,9 +535,12 @@ class ThreadPoolExecutor(_base.Executor):
     def _forget_dead_workers(self) -> bool:
         """After an interrupted start(): drop workers that died before running. Caller holds
         _shutdown_lock. True if that made room for a new worker."""
-        self._start_interrupted = False
         dead = {t for t in self._threads if t.ident is not None and not t.is_alive()}
         self._threads -= dead
+        self._interrupted_starts -= {t for t in self._interrupted_starts if not t.is_alive()}
+        # Invariant: the flag stays set while an interrupted thread lives: it may still die
+        # without serving, and the next full-pool submit() must then replace it.
+        self._start_interrupted = bool(self._interrupted_starts)
         return len(self._threads) < self._max_workers
 
     def _drain_into(self, items: list[_WorkItem]) -> None:

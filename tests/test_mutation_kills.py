@@ -411,14 +411,13 @@ def test_a_live_worker_whose_start_was_interrupted_is_kept(
         ex.shutdown(wait=True, cancel_futures=True)
 
 
-@pytest.mark.xfail(strict=True, reason="thread.py bug found here (issue 12 mutation run): "
-                   "_forget_dead_workers clears _start_interrupted before its check, so a "
-                   "thread still alive at the first full-pool submit is never re-checked")
 def test_an_interrupted_worker_that_dies_later_is_replaced(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Once the interrupted thread has died, the next submit() replaces it (without
-    this, the pool keeps a dead worker for good and its calls never run)."""
+    this, the pool keeps a dead worker for good and its calls never run). Found by the
+    issue-12 mutation run: _forget_dead_workers used to clear its flag before checking, so a
+    thread still alive at the first full-pool submit() was never checked again."""
     release = threading.Event()
     ex, corpse = _interrupted_first_start(monkeypatch, release)
     try:

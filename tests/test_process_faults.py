@@ -32,6 +32,7 @@ import pytest
 import futures_impl
 from futures_impl import process
 from futures_impl._process import manager as _process_manager
+from futures_impl._process import pool as process_pool
 from futures_impl._process import wire
 from futures_impl.process import BrokenProcessPool, ProcessPoolExecutor
 
@@ -117,6 +118,34 @@ def test_multi_mib_results_mixed_with_small_ones_byte_exact(
         _shutdown_bounded(ex)
     if reads == "split":  # the reads really were cut: far more reads than results
         assert split.reads > 2 * len(plan) + (8 * MiB) // 65537
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_small_and_large_calls_refilled_together_keep_their_order(method: str) -> None:
+    """One worker, held busy while calls wait in the backlog: small ones, a 1 MiB
+    argument (too big for its pipe: the writer thread writes it), small, large again.
+    Refilled from the backlog, inline writes and the writer's must keep booking order,
+    or the worker would answer them out of order (each answer books the oldest call)."""
+    ctx = multiprocessing.get_context(method)
+    started = ctx.Event()
+    ex = ProcessPoolExecutor(1, mp_context=ctx, initializer=helpers.set_started,
+                             initargs=(started,))
+    big = helpers.pattern(MiB, 5)
+    try:
+        gate = ex.submit(helpers.wait_started)  # the worker runs this until `started`
+        calls = [(helpers.identity, b"a"), (helpers.identity, b"b"),
+                 (helpers.identity, b"c"), (helpers.length, big),
+                 (helpers.identity, b"d"), (helpers.length, big[:70000])]
+        futures = [ex.submit(fn, arg) for fn, arg in calls]
+        with ex._pool.lock:
+            assert ex._pool.backlog, "no call waited: the refill path was not reached"
+        started.set()
+        assert gate.result(timeout=BOUND) is True
+        got = [f.result(timeout=BOUND) for f in futures]
+        assert got == [b"a", b"b", b"c", MiB, b"d", 70000]
+        assert len(ex._processes) == 1
+    finally:
+        _shutdown_bounded(ex)
 
 
 def test_eight_byte_length_frame_split_across_reads(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -344,6 +373,40 @@ def test_manager_loop_crash_fails_futures_and_stops_workers(
     _assert_no_worker_left(processes + list(ex._processes.values()))
     assert [type(h.exc_value) for h in hooked] == [_Injected]
     assert hooked[0].thread.name == "ProcessPoolManager"
+
+
+def test_manager_crash_whose_break_fails_too_still_settles_and_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two faults: the loop crashes, then breaking the pool fails as well. The last guard
+    settles every future (BrokenProcessPool, "manager thread failed") and the workers are
+    still stopped, so shutdown() returns and no worker is left behind."""
+    hooked: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", hooked.append)
+    armed = threading.Event()
+
+    def crash(self: Any, *args: Any) -> Any:
+        armed.wait(BOUND)
+        raise _Injected("injected crash in read_results")
+
+    def break_fails(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise _Injected("injected failure in break_pool")
+
+    monkeypatch.setattr(_process_manager._Manager, "read_results", crash)
+    monkeypatch.setattr(process_pool._Pool, "break_pool", break_fails)
+    ctx = multiprocessing.get_context("fork")
+    ex = ProcessPoolExecutor(2, mp_context=ctx)
+    futures = [ex.submit(helpers.square, i) for i in range(3)]
+    processes = list(ex._processes.values())
+    armed.set()
+    _all_settled(futures)
+    for f in futures:
+        exc = f.exception()
+        assert isinstance(exc, BrokenProcessPool), exc
+        assert "manager thread failed" in str(exc)
+    _shutdown_bounded(ex)
+    _assert_no_worker_left(processes)
+    assert [type(h.exc_value) for h in hooked] == [_Injected]
 
 
 # -- workers that survive a broken pool's SIGTERM -----------------------------------------

@@ -245,13 +245,15 @@ def run(pool: _Pool, is_exiting: Callable[[], bool]) -> None:
     try:
         manager.serve()
     except BaseException as exc:  # noqa: BLE001 - the pool must not hang on our bug
-        pool.break_pool(format_remote(exc, LOCAL))
-        for w in list(pool.workers):
-            try:
-                w.process.kill()
-                w.process.join(5.0)
-            except (OSError, ValueError, AttributeError):
-                pass
+        try:
+            pool.break_pool(format_remote(exc, LOCAL))
+        finally:  # even if breaking fails too: no worker may outlive the manager
+            for w in list(pool.workers):
+                try:
+                    w.process.kill()
+                    w.process.join(5.0)
+                except (OSError, ValueError, AttributeError):
+                    pass
         raise
     finally:
         manager.close()
