@@ -430,3 +430,212 @@ def test_an_interrupted_worker_that_dies_later_is_replaced(
     finally:
         release.set()
         ex.shutdown(wait=True, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------- _base: the waiter
+# wait()'s registration races (a future settling while wait() registers on it) decide through
+# _Waiter.claim and the `reported`/`claimed` sets. The stress tests reach these paths only by
+# luck; these drive each order deterministically through the waiter's own protocol, in the
+# order a settling thread and the registering thread would call it.
+
+
+def test_waiter_keeps_every_claim_of_one_registration() -> None:
+    """Kills _base._Waiter.claim: `claimed is None or reported is None` -> `claimed is not
+    None or ...` / `... or reported is not None` (each claim after the first reset the
+    sets, so a claimed future's late report counted again and woke ALL_COMPLETED early)."""
+    a, b, c = _base.Future(), _base.Future(), _base.Future()
+    waiter = _base._Waiter(_base.ALL_COMPLETED)
+    assert waiter.claim(a) is True  # a settled between the append and the re-read
+    assert waiter.claim(b) is True
+    waiter.installed = 1  # registered on c only
+    waiter.arm()
+    waiter.add_result(a)  # a's settling thread copied the waiter list before the remove
+    waiter.add_exception(b)
+    assert waiter.finished == []
+    assert waiter._wakeup.locked()  # c is still pending: ALL_COMPLETED must sleep on
+    waiter.add_result(c)
+    assert waiter.finished == [c] and not waiter._wakeup.locked()
+
+
+@pytest.mark.parametrize("report", ["add_result", "add_exception"])
+def test_waiter_a_future_that_reported_after_a_claim_counts_as_registered(report: str) -> None:
+    """Kills _base._Waiter.add_result / add_exception: `self.reported.add(future)` ->
+    `add(None)`, and add_exception's `if future in self.claimed` -> `not in`: a future that
+    reported before the registering thread re-read its state must count as registered
+    (claim() False) exactly once, and a report of an unclaimed future is kept."""
+    a, b = _base.Future(), _base.Future()
+    waiter = _base._Waiter(_base.ALL_COMPLETED)
+    assert waiter.claim(a) is True
+    getattr(waiter, report)(b)  # b settled and reported before its registration re-read
+    assert waiter.finished == [b]
+    assert waiter.claim(b) is False  # it already reported: registered, not settled-before
+    waiter.installed = 1
+    waiter.arm()
+    assert not waiter._wakeup.locked()  # b was the one registered future, and it settled
+    getattr(waiter, report)(a)  # a's late report: ignored
+    assert waiter.finished == [b]
+
+
+def test_waiter_all_completed_sleeps_on_a_failure_during_registration() -> None:
+    """Kills _base._Waiter.add_exception: `self.armed and len(finished) >= installed` ->
+    `self.armed or ...` (a failure reported before arm() woke an ALL_COMPLETED wait, which
+    then returned with futures still pending)."""
+    a, b = _base.Future(), _base.Future()
+    waiter = _base._Waiter(_base.ALL_COMPLETED)
+    waiter.installed = 2
+    waiter.add_exception(a)  # before arm(): registration is not complete
+    assert waiter._wakeup.locked()
+    waiter.arm()
+    assert waiter._wakeup.locked()  # b is pending
+    waiter.add_result(b)
+    assert not waiter._wakeup.locked()
+
+
+@pytest.mark.parametrize("last", ["add_result", "add_exception"])
+def test_waiter_all_completed_wakes_when_the_last_future_settles(last: str) -> None:
+    """Kills _base._Waiter.add_exception / add_result: `len(finished) >= installed` -> `>`
+    (an ALL_COMPLETED wait whose last future failed slept on, until its timeout)."""
+    a, b = _base.Future(), _base.Future()
+    waiter = _base._Waiter(_base.ALL_COMPLETED)
+    waiter.installed = 2
+    waiter.arm()
+    waiter.add_result(a)
+    assert waiter._wakeup.locked()
+    getattr(waiter, last)(b)
+    assert not waiter._wakeup.locked()
+
+
+def test_waiter_arm_wakes_when_everything_settled_during_registration() -> None:
+    """Kills _base._Waiter.arm: `len(finished) >= installed` -> `>` (every registered future
+    settled before arm(): the wait slept on although nothing was left to wait for)."""
+    a, b = _base.Future(), _base.Future()
+    waiter = _base._Waiter(_base.ALL_COMPLETED)
+    waiter.installed = 2
+    waiter.add_result(a)
+    waiter.add_exception(b)
+    assert waiter._wakeup.locked()  # not armed yet
+    waiter.arm()
+    assert not waiter._wakeup.locked()
+
+
+def test_register_a_stdlib_future_found_settled_and_the_rest() -> None:
+    """Kills _base._register's foreign branch: `add_settled(future)` -> `add_settled(None)`
+    and `continue` -> `break` (a stdlib future that settled between wait()'s first look and
+    its registration was lost, or ended the registration of the futures after it)."""
+    import concurrent.futures as std
+
+    settled_std = std.Future()
+    settled_std.set_result(1)
+    pending = _base.Future()
+    for settled in ([], set()):
+        waiter = _base._Waiter(_base.ALL_COMPLETED)
+        registered = _base._register(waiter, [settled_std, pending], settled)
+        try:
+            assert list(settled) == [settled_std]
+            assert registered == [pending] and waiter.installed == 1
+            assert pending._waiters == [waiter]
+        finally:
+            _base._unregister(waiter, registered)
+
+
+def test_a_stdlib_future_is_unregistered_under_its_own_condition() -> None:
+    """Kills _base._register: `waiter.foreign.add(future)` -> `add(None)`: wait() then took
+    itself off a stdlib future's waiter list without that future's lock, while the stdlib's
+    settling code iterates over the list itself (no copy), under the lock."""
+    import concurrent.futures as std
+
+    future = std.Future()
+    removals: list[bool] = []
+    lock_of = future._condition
+
+    class Watched(list):  # type: ignore[type-arg]
+        def remove(self, item: Any) -> None:
+            removals.append(lock_of._is_owned())  # type: ignore[attr-defined]
+            super().remove(item)
+
+    future._waiters = Watched()
+    result = futures_impl.wait([future], timeout=0)
+    assert result.not_done == {future}
+    assert removals == [True]
+    assert list(future._waiters) == []
+
+
+def test_drop_gate_after_a_wake_took_every_gate() -> None:
+    """Kills _base.Future._drop_gate: `_gates is not None and gate in _gates` -> `or`: a
+    sleeper whose timeout ran out just as a settle or notify_all() took the gates (None)
+    raised TypeError instead of returning."""
+    future = _base.Future()
+    with future._lock:
+        gate = future._add_gate()
+        future._wake()  # took every gate: _gates is None, this gate released
+        assert future._gates is None
+        future._drop_gate(gate)  # the timed-out sleeper takes its gate back: nothing to do
+        assert future._gates is None
+        kept = future._add_gate()
+        future._drop_gate(gate)  # not in the list: the other sleeper's gate stays
+        assert future._gates == [kept]
+
+
+@pytest.mark.parametrize("how", ["condition", "result"])
+def test_an_interrupted_sleep_takes_its_gate_back(monkeypatch: pytest.MonkeyPatch,
+                                                  how: str) -> None:
+    """Kills _base.Future._park: `woken = False` -> `True` (a sleep cut short by
+    KeyboardInterrupt left its gate in the list, so a later notify() woke nobody)."""
+    future = _base.Future()
+
+    def interrupted(lock: Any, gate: Any, timeout: Any) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_base, "_sleep_unlocked", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        if how == "condition":
+            with future._condition:
+                future._condition.wait(BOUND)
+        else:
+            future.result(BOUND)
+    assert not future._gates
+
+
+# --------------------------------------------------------------------------- thread: _take_back
+
+
+def test_a_refused_submit_keeps_the_calls_queued_before_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kills thread.ThreadPoolExecutor._take_back: `self._work_queue.put(other)` ->
+    `put(None)`: a submit() refused in a pool with no worker takes its own call back and
+    must leave the calls queued before it (here: one whose worker's start was interrupted
+    and which died without serving) for the next worker."""
+    release = threading.Event()
+    ran: list[str] = []
+    real_start = threading.Thread.start
+
+    def interrupted_start(self: threading.Thread) -> None:
+        self._target = release.wait  # type: ignore[attr-defined]
+        self._args, self._kwargs = (BOUND,), {}  # type: ignore[attr-defined]
+        real_start(self)
+        raise KeyboardInterrupt
+
+    def failing_start(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    ex = fthread.ThreadPoolExecutor(max_workers=1)
+    try:
+        monkeypatch.setattr(threading.Thread, "start", interrupted_start)
+        with pytest.raises(KeyboardInterrupt):
+            ex.submit(ran.append, "first")  # queued; its worker never serves it
+        (corpse,) = ex._threads
+        release.set()
+        corpse.join(BOUND)
+        assert not corpse.is_alive()
+        monkeypatch.setattr(threading.Thread, "start", failing_start)
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            ex.submit(ran.append, "refused")  # the corpse is forgotten; no worker starts
+        assert not ex._threads
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        ex.submit(ran.append, "third").result(timeout=BOUND)
+    finally:
+        monkeypatch.setattr(threading.Thread, "start", real_start)
+        release.set()
+        ex.shutdown(wait=True)
+    assert ran == ["first", "third"]

@@ -23,6 +23,7 @@ checked against what wait()/as_completed() promise, not against timing.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import threading
@@ -42,7 +43,9 @@ pytestmark = pytest.mark.usefixtures("no_thread_leaks")
 
 RETURN_WHENS = ("FIRST_COMPLETED", "FIRST_EXCEPTION", "ALL_COMPLETED", "as_completed")
 SETTLED = ("FINISHED", "CANCELLED_AND_NOTIFIED")
-ROUNDS = 3000  # ~1-3 s per module on a loaded 2-core machine
+# ~1-3 s per module on a loaded 2-core machine. WAIT_STRESS_ROUNDS lowers it where each run
+# counts (nox -s mutation sets it: every mutant of wait()'s code runs these tests).
+ROUNDS = int(os.environ.get("WAIT_STRESS_ROUNDS", "3000"))
 LARGE = 400  # futures in the largest rounds
 SPIN = 40  # the random delay before each settle, in empty loop turns
 
