@@ -89,8 +89,9 @@ import time
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to import)
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Iterable, Iterator
     from types import ModuleType
-    from typing import Any, Callable, Generic, Iterable, Iterator, Literal, TypeVar
+    from typing import Any, Callable, Generic, Literal, TypeVar
 
     from ._compat import _AcquireFutures as _AcquireFutures
     from ._compat import _FutureCondition

@@ -26,7 +26,8 @@ import time
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to import)
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable
+    from collections.abc import Iterable
+    from typing import Any, Callable
 
 
 def _lock_method(name: str) -> Any:

@@ -39,9 +39,10 @@ import concurrent.futures as std_futures
 import itertools
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable
 
 from _support import RecordingHandler, describe_value, exc_kind, normalise
 
@@ -80,7 +81,7 @@ class Task:
 @dataclass
 class MapState:
     iterator: Any
-    timeout: Optional[float] = None
+    timeout: float | None = None
     tids: list[int] = field(default_factory=list)
     yielded: int = 0
     over: bool = False
@@ -110,7 +111,7 @@ def map_fn(x: int) -> int:
 
 
 def reference_buffered_map(
-    pool: Any, fn: Callable[..., Any], xs: list[int], timeout: Optional[float], buffersize: int
+    pool: Any, fn: Callable[..., Any], xs: list[int], timeout: float | None, buffersize: int
 ) -> Iterator[Any]:
     """Executor.map(buffersize=) as the 3.14 docs describe it, on top of submit(): at most
     `buffersize` calls submitted whose results have not been yielded; input read lazily;
@@ -196,7 +197,7 @@ class Run:
         self.by_id: dict[int, int] = {}  # id(future) -> tid
         self.maps: list[MapState] = []
         self.foreign: list[Any] = []
-        self.current_map: Optional[MapState] = None
+        self.current_map: MapState | None = None
         self.labels = itertools.count(1)
         self.prefix = f"fuzz{next(_pool_ids)}"
         self.pool = self._make_pool()
@@ -247,7 +248,7 @@ class Run:
                 return ("foreign", j)
         return describe_value(obj, self.mod)
 
-    def outcome(self, call: Callable[[], Any], mod: Optional[ModuleType] = None) -> Any:
+    def outcome(self, call: Callable[[], Any], mod: ModuleType | None = None) -> Any:
         mod = mod or self.mod
         try:
             value = call()
@@ -401,7 +402,7 @@ class Run:
         for thread in self.workers():
             thread.join(BOUND)
 
-    def task(self, k: int) -> Optional[Task]:
+    def task(self, k: int) -> Task | None:
         return self.tasks[k % len(self.tasks)] if self.tasks else None
 
     def step_submit(self, spec: tuple[str, Any], preopen: bool) -> Any:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import builtins
 import itertools
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, Callable
 
 import pytest
 
@@ -142,7 +143,7 @@ def test_a_sync_function_is_reported_at_result() -> None:
 def test_exception_before_done_and_done_callback() -> None:
     async def main() -> None:
         gate = asyncio.Event()
-        seen: List[AsyncFuture[Any]] = []
+        seen: list[AsyncFuture[Any]] = []
         called = asyncio.Event()
 
         async def wait_gate() -> str:
@@ -181,7 +182,7 @@ def test_gather_accepts_async_futures() -> None:
 
 @pytest.mark.parametrize("max_workers,sem_value,expected", [(3, None, 3), (10, 2, 2)])
 def test_concurrency_bounded_by_workers_and_semaphore(
-    max_workers: int, sem_value: Optional[int], expected: int
+    max_workers: int, sem_value: int | None, expected: int
 ) -> None:
     async def main() -> None:
         gauge = Gauge()
@@ -231,7 +232,7 @@ def test_shared_semaphore_across_groups() -> None:
 def test_retry_succeeds_on_the_third_try_with_exponential_backoff(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    delays: List[float] = []
+    delays: list[float] = []
     real_sleep = asyncio.sleep
 
     async def fake_sleep(delay: float) -> None:
@@ -239,7 +240,7 @@ def test_retry_succeeds_on_the_third_try_with_exponential_backoff(
         await real_sleep(0)
 
     monkeypatch.setattr(work, "_backoff_sleep", fake_sleep)
-    attempts: List[int] = []
+    attempts: list[int] = []
 
     async def flaky(x: int) -> int:
         attempts.append(x)
@@ -272,7 +273,7 @@ def test_retries_exhausted_raise_the_last_error() -> None:
 
 
 def test_map_retries_each_item() -> None:
-    seen: Dict[int, int] = {}
+    seen: dict[int, int] = {}
 
     async def flaky(x: int) -> int:
         seen[x] = seen.get(x, 0) + 1
@@ -388,7 +389,7 @@ def test_map_returns_input_order_when_completion_order_is_reversed() -> None:
         n = 6
         finished = [asyncio.Event() for _ in range(n + 1)]
         finished[n].set()
-        completion: List[int] = []
+        completion: list[int] = []
 
         async def task(i: int) -> int:
             await finished[i + 1].wait()  # i finishes only after i + 1
@@ -785,8 +786,8 @@ def test_import_does_not_load_the_executors() -> None:
 def test_an_unretrieved_failure_is_reported_not_swallowed() -> None:
     import gc
 
-    async def main() -> List[Dict[str, Any]]:
-        reports: List[Dict[str, Any]] = []
+    async def main() -> list[dict[str, Any]]:
+        reports: list[dict[str, Any]] = []
         asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: reports.append(ctx))
         async with AsyncExecutor(1) as ex:
             fut = ex.submit(fail, "nobody looks")

@@ -11,7 +11,8 @@ constant's text; a cancel() that returned True wins over an outcome not yet copi
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Coroutine
+from collections.abc import Coroutine
+from typing import Any, Callable
 
 import pytest
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from typing import Any, Awaitable, Callable, Dict, Iterator, List
+from collections.abc import Awaitable, Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -21,7 +22,7 @@ from futures_impl.aio import AsyncExecutor, run_in_executor, wrap_future
 pytestmark = pytest.mark.timeout(60)
 WAIT = 30.0
 
-EXECUTORS: Dict[str, Callable[[], Any]] = {
+EXECUTORS: dict[str, Callable[[], Any]] = {
     "futures_impl": lambda: futures_impl.ThreadPoolExecutor(max_workers=1),
     "stdlib": lambda: concurrent.futures.ThreadPoolExecutor(max_workers=1),
 }
@@ -79,7 +80,7 @@ def _busy(executor: Any) -> tuple[threading.Event, threading.Event, Any]:
 
 
 def test_cancel_from_the_asyncio_side_cancels_a_queued_call(executor: Any) -> None:
-    ran: List[bool] = []
+    ran: list[bool] = []
 
     async def main() -> None:
         _, release, blocker = _busy(executor)
@@ -103,7 +104,7 @@ def test_cancel_from_the_asyncio_side_cancels_a_queued_call(executor: Any) -> No
 
 
 def test_run_in_executor_cancelled_while_awaited(executor: Any) -> None:
-    ran: List[bool] = []
+    ran: list[bool] = []
 
     async def main() -> None:
         _, release, blocker = _busy(executor)

@@ -14,8 +14,9 @@ import io
 import logging
 import queue
 import threading
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from _support import MODULES, run_python

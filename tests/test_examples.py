@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import urllib.parse
-from typing import Dict, Iterator, List
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    counts: Dict[str, int] = {}
+    counts: dict[str, int] = {}
     lock = threading.Lock()
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
@@ -173,7 +173,7 @@ def test_async_semaphore_retries(base_url: str) -> None:
     out = proc.stdout
     expected = [len(f"page {i}\n") + 100 + i for i in range(6)]
     assert f"page sizes in input order: {expected}" in out
-    api: List[str] = [line for line in out.splitlines() if line.startswith("api:")]
+    api: list[str] = [line for line in out.splitlines() if line.startswith("api:")]
     assert len(api) == 5 and all(line.endswith("ok after 3 tries") for line in api)
     assert "max concurrent API calls: 2" in out or "max concurrent API calls: 1" in out
 

@@ -16,7 +16,8 @@ import re
 import subprocess
 import sys
 import threading
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -81,7 +82,7 @@ def test_yields_in_completion_order() -> None:
 
 def test_errors_are_yielded_and_collected_for_retry() -> None:
     inputs = [{"x": x} for x in (1, -2, 3, -4)]
-    errors: Dict[int, Optional[BaseException]] = {}
+    errors: dict[int, BaseException | None] = {}
     with Parallelized(square, inputs, num_threads=3, progress=False) as par:
         for kwargs, result, error in par:
             errors[kwargs["x"]] = error
@@ -201,7 +202,7 @@ def test_sequential_interrupt_reports_the_rest_as_cancelled() -> None:
 @pytest.mark.parametrize("num_threads,n", [(1, 5), (0, 5), (None, 1), (8, 1)])
 def test_sequential_fast_path_runs_lazily_in_the_caller(num_threads: Any, n: int) -> None:
     me = threading.get_ident()
-    calls: List[int] = []
+    calls: list[int] = []
 
     def task(i: int) -> int:
         calls.append(i)
@@ -370,7 +371,7 @@ def test_import_is_light() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def _generator() -> Iterator[Dict[str, int]]:
+def _generator() -> Iterator[dict[str, int]]:
     yield from ({"x": i} for i in range(4))
 
 
@@ -475,7 +476,7 @@ def test_reachable_as_lazy_attributes_of_the_package() -> None:
 
 @pytest.mark.parametrize("num_threads", [1, 3], ids=["sequential", "pool"])
 def test_each_unpack_mode_makes_the_same_call_in_both_runners(num_threads: int) -> None:
-    def echo(*args: Any, **kwargs: Any) -> Tuple[Any, Any]:
+    def echo(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         return args, kwargs
 
     cases = {

@@ -15,8 +15,9 @@ import contextlib
 import mmap
 import os
 import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
