@@ -149,60 +149,86 @@ def _branch_table(report: str) -> str:
 
 # ----------------------------------------------------------------------------- mutation
 # Mutation testing, on demand only (not in nox.options.sessions): docs/mutation.md.
-# The files whose mutants are tried; `-- FILE ...` narrows a run to some of them.
+# Two groups, each run in its own copy with its own test subset and bounds: the core
+# (futures, wait, the thread pool) and the process pool's parent side, whose broken
+# mutants hang until a bound, so it gets fail-fast tests and tighter bounds.
+# `-- FILE ...` narrows a run to some of the files (recommended: one group at a time).
 MUTATION_FILES = [
     "futures_impl/_base.py",
     "futures_impl/thread.py",
+]
+MUTATION_PROCESS_FILES = [
     "futures_impl/process.py",
     # the process pool's parent side (worker.py runs in children mutmut cannot see; wire.py
     # is both sides': the parent's framing and pickling moved there from pool and manager)
     "futures_impl/_process/pool.py",
     "futures_impl/_process/manager.py",
     "futures_impl/_process/wire.py",
+    "futures_impl/_process/writer.py",
 ]
-# The fast subset each mutant is checked against (~12 s in all on one core); mutmut runs, per
-# mutant, only the tests of it that called the mutated function.
+# The core's subset each mutant is checked against (~40 s in all on one core, most of it
+# the stress tests, cut by MUTATION_ENV); mutmut runs, per mutant, only the tests of it
+# that called the mutated function.
 MUTATION_TESTS = [
     "tests/test_future.py",
+    "tests/test_future_condition.py",
+    "tests/test_future_differential.py",
     "tests/test_wait_as_completed.py",
+    "tests/test_wait_stress.py",
+    "tests/test_races.py",
+    "tests/test_compat_surface.py",
     "tests/test_thread_pool.py",
+    "tests/test_thread_pool_stop_signals.py",
+    "tests/test_thread_pool_subclasses.py",
     "tests/test_acquire_futures.py",
     "tests/test_drop_in_core.py",
     "tests/test_executor_map.py",
-    "tests/test_process_pool.py",
     "tests/test_thread_pool_robustness.py",
     "tests/test_thread_exit_race.py",
     "tests/test_deliberate_differences.py",
+    "tests/test_mutation_kills.py",
+]
+# The process group's subset: tests whose every wait is bounded by a few seconds, so a
+# mutant that breaks the manager fails its first test quickly instead of hanging.
+MUTATION_PROCESS_TESTS = [
+    "tests/test_process_pool.py",
+    "tests/test_process_lifecycle.py",
+    "tests/test_process_faults.py",
+    "tests/test_process_wire.py",
     "tests/test_mutation_kills.py",
 ]
 # Left out: mutmut's trampolines add frames that a raised exception's traceback keeps, so
 # these "no reference cycle" checks fail on the unmutated code under the tool.
 MUTATION_DESELECT = "not leaves_no_reference_cycle and not is_freed and not are_freed"
 MUTMUT = "mutmut==3.8.1"
-# Wall bound per mutant: (its tests' measured time + 1 s) x this; a hang past it is a
-# "timeout" (counted as caught). pytest-timeout fails any one test after MUTATION_TEST_TIMEOUT.
+# Wall bound per mutant: (its tests' measured time + 1 s) x the multiplier; a hang past it
+# is a "timeout" (counted as caught). pytest-timeout fails any one test after the test bound.
 MUTATION_TIMEOUT_MULTIPLIER = 5
 MUTATION_TEST_TIMEOUT = 30
+MUTATION_PROCESS_TIMEOUT_MULTIPLIER = 2
+MUTATION_PROCESS_TEST_TIMEOUT = 15
+# Hypothesis runs its "dev" profile (50 examples a property, not CI's 500); the wait stress
+# tests run 1,000 rounds, not CI's 3,000 (~0.5 s, still thousands of settles racing
+# registration).
+MUTATION_ENV = {"HYPOTHESIS_PROFILE": "dev", "WAIT_STRESS_ROUNDS": "1000"}
 
 
-@nox.session(python=find_python("3.13"))
-def mutation(session: nox.Session) -> None:
-    """mutmut over MUTATION_FILES in a throwaway copy of the tree; prints the survivors."""
-    files = session.posargs or MUTATION_FILES
-    unknown = [f for f in files if f not in MUTATION_FILES]
-    if unknown:
-        session.error(f"not in MUTATION_FILES: {unknown}")
-    # Not the package itself: the tests must import the mutated copy, never this checkout.
-    session.install(MUTMUT, "pytest>=7", "pytest-timeout>=2", "hypothesis>=6", "cloudpickle>=2")
+def _mutation_group(session: nox.Session, name: str, files: list[str], tests: list[str],
+                    multiplier: int, test_timeout: int) -> None:
+    """mutmut over `files` in a private copy of the tree (.nox/mutation/tmp/tree-NAME)."""
     # mutmut writes its mutants/ beside the config it reads: give it a private copy, so the
     # working tree (and anyone else's run in it) never sees a mutated file.
-    work = os.path.join(session.create_tmp(), "tree")
+    work = os.path.join(session.create_tmp(), f"tree-{name}")
     shutil.rmtree(work, ignore_errors=True)
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     for folder in ("futures_impl", "tests"):
         shutil.copytree(folder, os.path.join(work, folder), ignore=skip)
     shutil.copy2("pyproject.toml", work)
-    tests = [t for t in MUTATION_TESTS if os.path.exists(t)]
+    # In the copy only: tests/_blocking.py must see through mutmut's trampoline frames.
+    with open(os.path.join(work, "tests", "conftest.py"), "a") as conftest:
+        conftest.write("\n\nimport _mutmut_frames  # noqa: E402 - nox -s mutation\n\n"
+                       "_mutmut_frames.install()\n")
+    tests = [t for t in tests if os.path.exists(t)]
 
     def lines(key: str, values: list[str]) -> str:
         return f"{key} =\n" + "".join(f"    {v}\n" for v in values)
@@ -212,23 +238,43 @@ def mutation(session: nox.Session) -> None:
         cfg.write(lines("only_mutate", files))
         cfg.write(lines("pytest_add_cli_args_test_selection", tests))
         cfg.write(lines("pytest_add_cli_args", ["-p", "no:cacheprovider", "-p", "no:xdist",
-                                                "-o", f"timeout={MUTATION_TEST_TIMEOUT}",
+                                                "-o", f"timeout={test_timeout}",
                                                 "-k", MUTATION_DESELECT]))
-        cfg.write(f"timeout_multiplier = {MUTATION_TIMEOUT_MULTIPLIER}\n")
+        cfg.write(f"timeout_multiplier = {multiplier}\n")
         cfg.write("use_git_change_detection = false\n")
-    env = {"HYPOTHESIS_PROFILE": "dev"}  # 50 examples a property, not CI's 500
     with session.chdir(work):
-        session.run("mutmut", "run", "--max-children", "2", env=env)
-        listing = session.run("mutmut", "results", "--all", "true", env=env, silent=True) or ""
+        session.run("mutmut", "run", "--max-children", "2", env=MUTATION_ENV)
+        listing = session.run("mutmut", "results", "--all", "true", env=MUTATION_ENV,
+                              silent=True) or ""
         status: dict[str, list[str]] = {}
         for line in listing.splitlines():
-            name, sep, what = line.strip().rpartition(": ")
+            mutant, sep, what = line.strip().rpartition(": ")
             if sep:
-                status.setdefault(what, []).append(name)
+                status.setdefault(what, []).append(mutant)
         survivors = status.get("survived", [])
-        for name in survivors:
-            session.run("mutmut", "show", name, env=env)
+        for mutant in survivors:
+            session.run("mutmut", "show", mutant, env=MUTATION_ENV)
         total = sum(len(v) for v in status.values())
         counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(status.items()))
         session.log(f"mutation over {', '.join(files)}: {total} mutants: {counts}")
         session.log("survivors:\n    " + "\n    ".join(survivors or ["(none)"]))
+
+
+@nox.session(python=find_python("3.13"))
+def mutation(session: nox.Session) -> None:
+    """mutmut over the core and the process files, each group in a throwaway copy of the
+    tree; prints the survivors."""
+    wanted = session.posargs or MUTATION_FILES + MUTATION_PROCESS_FILES
+    unknown = [f for f in wanted if f not in MUTATION_FILES + MUTATION_PROCESS_FILES]
+    if unknown:
+        session.error(f"not in MUTATION_FILES or MUTATION_PROCESS_FILES: {unknown}")
+    # Not the package itself: the tests must import the mutated copy, never this checkout.
+    session.install(MUTMUT, "pytest>=7", "pytest-timeout>=2", "hypothesis>=6", "cloudpickle>=2")
+    core = [f for f in MUTATION_FILES if f in wanted]
+    if core:
+        _mutation_group(session, "core", core, MUTATION_TESTS,
+                        MUTATION_TIMEOUT_MULTIPLIER, MUTATION_TEST_TIMEOUT)
+    process = [f for f in MUTATION_PROCESS_FILES if f in wanted]
+    if process:
+        _mutation_group(session, "process", process, MUTATION_PROCESS_TESTS,
+                        MUTATION_PROCESS_TIMEOUT_MULTIPLIER, MUTATION_PROCESS_TEST_TIMEOUT)
