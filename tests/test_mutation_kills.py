@@ -639,3 +639,67 @@ def test_a_refused_submit_keeps_the_calls_queued_before_it(
         release.set()
         ex.shutdown(wait=True)
     assert ran == ["first", "third"]
+
+
+# --------------------------------------------------------------------------- second run (issue 12)
+
+
+def test_base_compat_names_resolve_to_the_compat_module() -> None:
+    """Kills _base.__getattr__: the `("_AcquireFutures", "_FutureCondition")` name mutants
+    (`_base._FutureCondition`, reached by code written against the stdlib's internals and by
+    CPython's suites, raised AttributeError)."""
+    from futures_impl import _compat
+
+    assert _base._FutureCondition is _compat._FutureCondition
+    assert _base._AcquireFutures is _compat._AcquireFutures
+
+
+def test_subclass_hook_reuses_an_idle_worker(mod: ModuleType) -> None:
+    """Kills thread.ThreadPoolExecutor._adjust_thread_count: `tokens = self._idle_tokens` ->
+    `None` (a subclass calling the base hook started a new thread for every call instead
+    of handing it to the idle worker). Differential: sequential use keeps one thread."""
+
+    class Hooked(mod.ThreadPoolExecutor):  # type: ignore[name-defined,misc]
+        def _adjust_thread_count(self) -> None:
+            super()._adjust_thread_count()
+
+    with Hooked(max_workers=4) as ex:
+        for n in range(3):
+            assert ex.submit(pow, 2, n).result(timeout=BOUND) == 2**n
+            wait_until(lambda: ex._idle_semaphore._value >= 1)  # a worker is idle again
+        assert len(ex._threads) == 1
+
+
+def _counted(reads: list[int]) -> Any:
+    for i in range(100):
+        reads.append(i)
+        yield i
+
+
+def test_buffered_map_after_shutdown_yields_what_was_submitted() -> None:
+    """Kills _base._ordered_results: `more_arguments = None` -> `""` (after a refused
+    submit the next step called next() on "": TypeError). 3.14's behaviour (cpython#146392):
+    a map(buffersize=...) whose executor was shut down yields the calls already submitted,
+    then stops."""
+    reads: list[int] = []
+    ex = fthread.ThreadPoolExecutor(max_workers=1)
+    it = ex.map(str, _counted(reads), buffersize=2)
+    ex.shutdown(wait=True)
+    assert list(it) == ["0", "1"]
+
+
+def test_buffered_map_reads_no_input_once_the_executor_is_collected() -> None:
+    """Kills _base._ordered_results: `next(more_arguments, None) if executor is not None
+    else None` -> `if True` (the input was still read, one item per result, after the
+    executor was garbage collected, and the items dropped)."""
+    import gc
+
+    reads: list[int] = []
+    ex = fthread.ThreadPoolExecutor(max_workers=1)
+    it = ex.map(str, _counted(reads), buffersize=1)
+    assert next(it) == "0"  # submitted one more call (1) before yielding
+    ex.shutdown(wait=True)
+    del ex
+    gc.collect()
+    assert list(it) == ["1"]
+    assert reads == [0, 1]
