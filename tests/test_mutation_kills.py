@@ -703,3 +703,53 @@ def test_buffered_map_reads_no_input_once_the_executor_is_collected() -> None:
     gc.collect()
     assert list(it) == ["1"]
     assert reads == [0, 1]
+
+
+# --------------------------------------------------------------------------- process: wire
+
+
+def _raised(exc: BaseException) -> BaseException:
+    def raiser_of_the_original() -> None:
+        raise exc
+
+    try:
+        raiser_of_the_original()
+    except BaseException as caught:  # noqa: BLE001 - handed back with its traceback
+        return caught
+    raise AssertionError("unreachable")
+
+
+def test_failure_frame_reports_an_exception_that_will_not_pickle() -> None:
+    """Kills _process.wire.failure_frame's first fallback mutants (its traceback or context
+    dropped, its text None, the frame `dumps(None)` or marked ok, `""` for a traceback):
+    a call's exception that cannot be pickled is reported as the pickling error, with
+    both tracebacks in the text. (failure_frame runs in the worker, whose calls mutmut does
+    not credit to a test: this calls it in-process.)"""
+    from futures_impl._process import wire
+
+    exc = _raised(ValueError("original"))
+    exc.lock = threading.Lock()  # type: ignore[attr-defined]
+    work_id, ok, (error, text) = wire.loads(wire.failure_frame(7, exc))
+    assert (work_id, ok) == (7, False)
+    assert type(error) is TypeError and "pickle" in str(error)
+    assert "raiser_of_the_original" in text and "ValueError: original" in text
+    assert "During handling of the above exception" in text and "TypeError" in text
+
+
+def test_failure_frame_substitutes_when_the_pickling_error_will_not_pickle_either() -> None:
+    """Kills _process.wire.failure_frame's last fallback mutants (the substitute None, its
+    message None or naming NoneType, the frame `dumps(None)` or marked ok)."""
+    from futures_impl._process import wire
+
+    class LocalError(Exception):  # a local class: it cannot be pickled by reference
+        pass
+
+    class Refuses(Exception):
+        def __reduce__(self) -> Any:
+            raise LocalError("refused")
+
+    work_id, ok, (error, text) = wire.loads(wire.failure_frame(3, _raised(Refuses("x"))))
+    assert (work_id, ok) == (3, False)
+    assert type(error) is RuntimeError
+    assert str(error) == "the exception Refuses could not be pickled: LocalError('refused')"
+    assert "LocalError" in text
