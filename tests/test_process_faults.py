@@ -425,7 +425,7 @@ def test_worker_ignoring_sigterm_is_killed_after_the_grace_period(
     assert started.wait(BOUND), "the blocking call never started"
     with ex._pool.lock:  # the worker that holds the call ("fork" starts both at once)
         (stubborn_pid,) = [w.pid for w in ex._pool.workers if w.queued]
-    dying = ex.submit(os._exit, 3)  # the other worker dies: the pool breaks
+    dying = ex.submit(helpers.exit_now, 3)  # the other worker dies: the pool breaks
     _all_settled([stubborn, dying])
     for f in (stubborn, dying):
         assert isinstance(f.exception(), BrokenProcessPool)

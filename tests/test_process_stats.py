@@ -9,7 +9,6 @@ either waiting (cancellable) or sent, and cancelling the waiting ones moves the 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from typing import Any
 
 import _process_helpers as helpers
@@ -92,7 +91,7 @@ def test_worker_repr_shows_its_task_budget() -> None:
 def test_broken_state() -> None:
     ex = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
     try:
-        future = ex.submit(os._exit, 3)
+        future = ex.submit(helpers.exit_now, 3)
         with pytest.raises(BrokenProcessPool):
             future.result(timeout=BOUND)
         assert ex.statistics().state == "broken"
