@@ -753,3 +753,35 @@ def test_failure_frame_substitutes_when_the_pickling_error_will_not_pickle_eithe
     assert type(error) is RuntimeError
     assert str(error) == "the exception Refuses could not be pickled: LocalError('refused')"
     assert "LocalError" in text
+
+
+def test_condition_notify_zero_wakes_nobody() -> None:
+    """Kills _base.Future._wake: `count < 0` -> `count <= 0` / `count < 1` (notify(0), which
+    threading.Condition treats as waking nobody, woke every sleeper)."""
+    future = _base.Future()
+    cond = future._condition
+    with cond:
+        gate = future._add_gate()  # a sleeper's gate, as wait() adds it
+        cond.notify(0)
+        assert future._gates == [gate] and gate.locked()
+        cond.notify()
+        assert not future._gates and not gate.locked()
+
+
+def test_as_completed_with_less_than_a_second_left_still_waits(mod: ModuleType) -> None:
+    """Kills _base.as_completed: `if left < 0` -> `if left < 1` (a timeout under one second
+    raised TimeoutError at once, although the future settled in time). Differential. The
+    second future settles between two next() calls, well within the timeout; a machine
+    that stalls longer than the timeout between them gets two more tries."""
+    for _attempt in range(3):
+        ready, later = mod.Future(), mod.Future()
+        ready.set_result(1)
+        it = mod.as_completed([ready, later], timeout=0.9)
+        assert next(it) is ready
+        later.set_result(2)
+        try:
+            assert next(it) is later
+        except mod.TimeoutError:
+            continue
+        return
+    raise AssertionError("as_completed(timeout=0.9) raised TimeoutError three times")
