@@ -785,3 +785,36 @@ def test_as_completed_with_less_than_a_second_left_still_waits(mod: ModuleType) 
             continue
         return
     raise AssertionError("as_completed(timeout=0.9) raised TimeoutError three times")
+
+
+def test_result_with_under_a_second_timeout_blocks_until_settled(mod: ModuleType) -> None:
+    """Kills _base._sleep: `if timeout > 0` -> `if timeout > 1` (a timeout under one second
+    did not block at all: result(0.9) raised TimeoutError at once). Differential; the
+    future is settled once the caller is seen blocked in result(); a machine that stalls
+    longer than the timeout gets two more tries."""
+    for _attempt in range(3):
+        future = mod.Future()
+        caller = threading.current_thread()
+        in_result = blocked_in(caller, "result")
+        calling, returned = threading.Event(), threading.Event()
+
+        def settle(future: Any = future, calling: Any = calling, returned: Any = returned,
+                   in_result: Any = in_result) -> None:
+            assert calling.wait(BOUND)
+            wait_until(lambda: returned.is_set() or in_result())
+            if not returned.is_set():
+                future.set_result("late")
+
+        helper = threading.Thread(target=settle, daemon=True)
+        helper.start()
+        try:
+            calling.set()
+            value = future.result(timeout=0.9)
+        except mod.TimeoutError:
+            value = None
+        finally:
+            returned.set()
+            helper.join(BOUND)
+        if value == "late":
+            return
+    raise AssertionError("result(timeout=0.9) never waited for a settle")
