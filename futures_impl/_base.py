@@ -66,6 +66,11 @@ set_running_or_notify_cancel(), which runs no callback. So a callback may call s
 or shutdown(): it is refused, never deadlocked. The races these locks close are numbered
 in docs/design.md, "Races"; each points at its code and at the test that strikes it.
 
+"Caller holds the lock" has one marker: a name ending in ``_locked`` (``_wake_locked``,
+``_Pool.fill_locked``) is called with its object's lock held (the docstring says which
+lock where the object has more than one). Names the stdlib's suites reach keep their
+names and say it in the docstring (``ThreadPoolExecutor._adjust_thread_count``).
+
 Lock-free paths, and why they are safe under the GIL (the one place this is argued; the
 list for free-threaded builds is in docs/design.md):
 1. ``_state`` is read without the lock by the fast paths (result()/exception() of a
@@ -256,7 +261,7 @@ class Future(_GenericBase[_T]):
                     self._exception)
 
     # -- blocking -------------------------------------------------------------------------
-    def _add_gate(self) -> _thread.LockType:
+    def _add_gate_locked(self) -> _thread.LockType:
         # Caller holds self._lock.
         gate = _new_lock()
         gate.acquire()
@@ -266,12 +271,12 @@ class Future(_GenericBase[_T]):
             self._gates.append(gate)
         return gate
 
-    def _drop_gate(self, gate: _thread.LockType) -> None:
+    def _drop_gate_locked(self, gate: _thread.LockType) -> None:
         # A sleeper that was not woken takes its gate back. Caller holds self._lock.
         if self._gates is not None and gate in self._gates:
             self._gates.remove(gate)
 
-    def _wake(self, count: int = -1) -> None:
+    def _wake_locked(self, count: int = -1) -> None:
         # Caller holds self._lock.
         gates = self._gates
         if gates:
@@ -295,13 +300,13 @@ class Future(_GenericBase[_T]):
         with lock:
             if self._state in _DONE_STATES:
                 return
-            gate = self._add_gate()
+            gate = self._add_gate_locked()
         self._park(gate, timeout)
         if self._state not in _DONE_STATES:
             raise TimeoutError()
 
     def _park(self, gate: _thread.LockType, timeout: float | None) -> bool:
-        """Sleep on `gate` (from _add_gate) until settling or a notify releases it (True)
+        """Sleep on `gate` (from _add_gate_locked) until settling or a notify releases it (True)
         or `timeout` passes (False: the gate is taken back). Every level of the future's
         lock this thread holds is released for the sleep and re-taken after, as
         threading.Condition.wait() does (see _sleep_unlocked)."""
@@ -311,7 +316,7 @@ class Future(_GenericBase[_T]):
         finally:
             if not woken:
                 with self._lock:
-                    self._drop_gate(gate)
+                    self._drop_gate_locked(gate)
         return woken
 
     # -- reading --------------------------------------------------------------------------
@@ -392,7 +397,7 @@ class Future(_GenericBase[_T]):
             if state != PENDING:
                 return state in _CANCEL_STATES
             self._state = CANCELLED
-            self._wake()
+            self._wake_locked()
             callbacks, self._done_callbacks = self._done_callbacks, None
         finally:
             try:
@@ -440,7 +445,7 @@ class Future(_GenericBase[_T]):
                 for waiter in tuple(self._waiters):  # a copy: see _unregister
                     waiter.add_result(self)
             if self._gates:
-                self._wake()
+                self._wake_locked()
             callbacks, self._done_callbacks = self._done_callbacks, None
         finally:
             try:
@@ -465,7 +470,7 @@ class Future(_GenericBase[_T]):
                 for waiter in tuple(self._waiters):  # a copy: see _unregister
                     waiter.add_exception(self)
             if self._gates:
-                self._wake()
+                self._wake_locked()
             callbacks, self._done_callbacks = self._done_callbacks, None
         finally:
             try:

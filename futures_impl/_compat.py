@@ -16,7 +16,7 @@ of the way of the Future state machine:
 How: a leaf module. It imports nothing from this package, so no cycle can go through it;
 `_base` loads it on first use (`_base._load_compat`), so `import futures_impl` pays
 nothing for it. It reaches a future only through the private methods it names (`_lock`,
-`_add_gate`, `_park`, `_wake`).
+`_add_gate_locked`, `_park`, `_wake_locked`).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class _FutureCondition:
         if not self._lock._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
         future = self._future
-        return future._park(future._add_gate(), timeout)  # type: ignore[no-any-return]
+        return future._park(future._add_gate_locked(), timeout)  # type: ignore[no-any-return]
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -77,7 +77,7 @@ class _FutureCondition:
     def notify(self, n: int = 1) -> None:
         if not self._lock._is_owned():
             raise RuntimeError("cannot notify on un-acquired lock")
-        self._future._wake(n)
+        self._future._wake_locked(n)
 
     def notify_all(self) -> None:
         self.notify(-1)

@@ -177,7 +177,7 @@ class _InstallInChild:
         return exec, (_CHILD_CODE.format(root=root),)
 
 
-def _set(state: _State, module: Any, name: str, new: object) -> None:
+def _set_locked(state: _State, module: Any, name: str, new: object) -> None:
     """Set module.name (or class.name), recorded for uninstall() (caller holds _lock)."""
     state.patched.append((module, name, getattr(module, name), new))
     setattr(module, name, new)
@@ -199,7 +199,7 @@ def _patch_spawn(spawn: types.ModuleType) -> None:
             return data
 
         get_preparation_data.__wrapped__ = original  # type: ignore[attr-defined]
-        _set(state, spawn, "get_preparation_data", get_preparation_data)
+        _set_locked(state, spawn, "get_preparation_data", get_preparation_data)
 
 
 # ------------------------------------------------------- asyncio and stdlib futures made before
@@ -235,10 +235,10 @@ def _patch_asyncio_futures(module: types.ModuleType) -> None:
 
         wrap_future.__wrapped__ = original  # type: ignore[attr-defined]
         wrap_future.__doc__ = original.__doc__
-        _set(state, module, "wrap_future", wrap_future)
+        _set_locked(state, module, "wrap_future", wrap_future)
         package = sys.modules.get("asyncio")
         if package is not None and getattr(package, "wrap_future", None) is original:
-            _set(state, package, "wrap_future", wrap_future)
+            _set_locked(state, package, "wrap_future", wrap_future)
 
 
 def _patch_asyncio_base_events(module: types.ModuleType) -> None:
@@ -266,7 +266,7 @@ def _patch_asyncio_base_events(module: types.ModuleType) -> None:
 
         set_default_executor.__wrapped__ = original  # type: ignore[attr-defined]
         set_default_executor.__doc__ = original.__doc__
-        _set(state, loop_class, "set_default_executor", set_default_executor)
+        _set_locked(state, loop_class, "set_default_executor", set_default_executor)
 
 
 # Modules patched right after they load (or at install(), if already loaded).

@@ -36,7 +36,7 @@ Rules that keep the pool from hanging (each has a regression test):
   RuntimeError of releasing a hold it never got, as _base does. The loops that settle
   drained items finish their work before re-raising a KeyboardInterrupt that landed in
   the middle (see _settle_all). What CPython's own
-  Thread.start() does when interrupted is handled in _start_worker.
+  Thread.start() does when interrupted is handled in _start_worker_locked.
 
 Lock-free paths and the GIL (the one place this is argued for this module):
 1. `_IdleTokens`: workers append without a lock; submit() checks and pops under
@@ -75,7 +75,7 @@ _register_exit_hook = getattr(threading, "_register_atexit", None)
 _DAEMON_WORKERS = _register_exit_hook is None
 
 # Module state for interpreter exit. Guarded by _exit_lock; written by submit() (via
-# _start_worker) and by _python_exit(). Each live worker maps to its pool's work queue
+# _start_worker_locked) and by _python_exit(). Each live worker maps to its pool's work queue
 # (`_threads_queues`: the stdlib's name and meaning, "the workers the exit hook wakes and
 # joins") and to its pool's `_shutdown_lock` (`_threads_locks`); not to the pool itself,
 # which must stay collectable.
@@ -394,7 +394,7 @@ class ThreadPoolExecutor(_base.Executor):
         # Items shutdown(cancel_futures=True) took off the queue and has yet to settle:
         # filled under _shutdown_lock, emptied by _settle_all (no lock; see there).
         self._cancelling: list[_WorkItem] = []
-        # Both under _shutdown_lock, written by submitters (see _start_worker): workers whose
+        # Both under _shutdown_lock, written by submitters (see _start_worker_locked): workers whose
         # start() a KeyboardInterrupt cut short, and whether any of them is still alive.
         self._interrupted_starts: set[threading.Thread] = set()
         self._start_interrupted = False
@@ -424,9 +424,9 @@ class ThreadPoolExecutor(_base.Executor):
             if tokens:
                 tokens.pop()  # an idle worker will take the item
             elif len(self._threads) < self._max_workers or (
-                self._start_interrupted and self._forget_dead_workers()
+                self._start_interrupted and self._forget_dead_workers_locked()
             ):
-                self._start_worker(item)
+                self._start_worker_locked(item)
             return future
         finally:
             try:
@@ -455,13 +455,13 @@ class ThreadPoolExecutor(_base.Executor):
                 self._adjust_thread_count()
             except BaseException:
                 if not self._threads:  # no worker will ever run it: submit() had no effect
-                    self._take_back(item)
+                    self._take_back_locked(item)
                 raise
             return future
 
     _submit_adjusting.__doc__ = _base.Executor.submit.__doc__
 
-    def _start_worker(self, item: _WorkItem | None) -> None:
+    def _start_worker_locked(self, item: _WorkItem | None) -> None:
         """Start one more worker for `item`, just queued. Caller holds _shutdown_lock.
 
         The item is queued first so that the new thread finds it at once. If no worker
@@ -508,7 +508,7 @@ class ThreadPoolExecutor(_base.Executor):
                         # turn it into "release unlocked lock"), and it may also have
                         # killed the new thread before it ran our code. The next
                         # submit() that finds the pool full checks for such a dead
-                        # worker (_forget_dead_workers). The item stays queued.
+                        # worker (_forget_dead_workers_locked). The item stays queued.
                         self._interrupted_starts.add(thread)
                         self._start_interrupted = True
                         raise
@@ -521,18 +521,18 @@ class ThreadPoolExecutor(_base.Executor):
                     error = exc
         if error is not None and not self._threads:
             if item is not None:
-                self._take_back(item)
+                self._take_back_locked(item)
             raise error
 
-    def _take_back(self, item: _WorkItem) -> None:
+    def _take_back_locked(self, item: _WorkItem) -> None:
         # The pool has no worker, so nobody else reads the queue. Caller holds the lock.
         others: list[_WorkItem] = []
-        self._drain_into(others)
+        self._drain_into_locked(others)
         for other in others:
             if other is not item:
                 self._work_queue.put(other)
 
-    def _forget_dead_workers(self) -> bool:
+    def _forget_dead_workers_locked(self) -> bool:
         """After an interrupted start(): drop workers that died before running. Caller holds
         _shutdown_lock. True if that made room for a new worker."""
         dead = {t for t in self._threads if t.ident is not None and not t.is_alive()}
@@ -543,7 +543,7 @@ class ThreadPoolExecutor(_base.Executor):
         self._start_interrupted = bool(self._interrupted_starts)
         return len(self._threads) < self._max_workers
 
-    def _drain_into(self, items: list[_WorkItem]) -> None:
+    def _drain_into_locked(self, items: list[_WorkItem]) -> None:
         """Move the queued items, up to the first stop signal (consumed), into `items`.
 
         Caller holds _shutdown_lock and settles them after releasing it. One C-level call:
@@ -561,7 +561,7 @@ class ThreadPoolExecutor(_base.Executor):
         with self._shutdown_lock:
             self._broken = "A thread initializer failed, the thread pool is not usable anymore"
             self._shutdown = True
-            self._drain_into(items)
+            self._drain_into_locked(items)
             self._work_queue.put(None)  # let idle siblings see the pool is done for
         broken = self._broken
         _settle_all(items, lambda item: _fail_item(item, BrokenThreadPool(broken)))
@@ -570,7 +570,7 @@ class ThreadPoolExecutor(_base.Executor):
         with self._shutdown_lock:
             self._shutdown = True
             if cancel_futures:
-                self._drain_into(self._cancelling)
+                self._drain_into_locked(self._cancelling)
             self._work_queue.put(None)
         # Settle fully (so wait()/as_completed() on them do not hang), outside the lock;
         # this also finishes what a shutdown() cut short by Ctrl-C left in _cancelling.
@@ -631,6 +631,6 @@ class ThreadPoolExecutor(_base.Executor):
         if tokens:
             tokens.pop()
         elif len(self._threads) < self._max_workers or (
-            self._start_interrupted and self._forget_dead_workers()
+            self._start_interrupted and self._forget_dead_workers_locked()
         ):
-            self._start_worker(None)
+            self._start_worker_locked(None)

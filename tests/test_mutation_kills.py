@@ -197,10 +197,11 @@ def test_idle_tokens_acquire_is_a_non_blocking_semaphore() -> None:
 def test_a_refused_submit_never_runs_and_a_pool_with_a_worker_accepts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Kills thread.ThreadPoolExecutor._start_worker's start-failure mutants:
+    """Kills thread.ThreadPoolExecutor._start_worker_locked's start-failure mutants:
     `isinstance(exc, Exception)` negated (raised without taking the item back: it ran
     later), `error = exc` -> `None`, `error is not None and not self._threads` -> `or` /
-    `is None` / `self._threads`, `_take_back(item)` -> `(None)`, `discard(thread)` -> `(None)`."""
+    `is None` / `self._threads`, `_take_back_locked(item)` -> `(None)`,
+    `discard(thread)` -> `(None)`."""
     real_start = threading.Thread.start
     ran: list[str] = []
     started, release = threading.Event(), threading.Event()
@@ -290,8 +291,8 @@ def test_wait_first_exception_is_not_satisfied_by_a_success(mod: ModuleType) -> 
 
 
 def test_condition_wait_that_times_out_takes_its_gate_back() -> None:
-    """Kills _base._FutureCondition.wait: `if not woken: _drop_gate(gate)` -> `if woken`
-    / `_drop_gate(None)` (a timed-out sleeper left a gate behind, which a later notify()
+    """Kills _base._FutureCondition.wait: `if not woken: _drop_gate_locked(gate)` -> `if woken`
+    / `_drop_gate_locked(None)` (a timed-out sleeper left a gate behind, which a later notify()
     would spend on nobody), and the initial `woken = True`."""
     future = _base.Future()
     cond = future._condition
@@ -323,7 +324,7 @@ def test_condition_notify_wakes_one_and_notify_all_wakes_all() -> None:
             assert not future._gates
     finally:
         with cond:
-            future._wake()
+            future._wake_locked()
         for t in threads:
             t.join(BOUND)
     assert woken == [True, True, True]
@@ -397,7 +398,7 @@ def _interrupted_first_start(
 def test_a_live_worker_whose_start_was_interrupted_is_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Kills thread.ThreadPoolExecutor._forget_dead_workers: `t.ident is not None and not
+    """Kills thread.ThreadPoolExecutor._forget_dead_workers_locked: `t.ident is not None and not
     t.is_alive()` -> `or` (a live worker forgotten) and `len(...) < max_workers` -> `<=`
     (one worker more than max_workers): while the interrupted thread is alive, the full
     pool keeps it and starts no other."""
@@ -416,7 +417,7 @@ def test_an_interrupted_worker_that_dies_later_is_replaced(
 ) -> None:
     """Once the interrupted thread has died, the next submit() replaces it (without
     this, the pool keeps a dead worker for good and its calls never run). Found by the
-    issue-12 mutation run: _forget_dead_workers used to clear its flag before checking, so a
+    issue-12 mutation run: _forget_dead_workers_locked used to clear its flag before checking, so a
     thread still alive at the first full-pool submit() was never checked again."""
     release = threading.Event()
     ex, corpse = _interrupted_first_start(monkeypatch, release)
@@ -561,18 +562,18 @@ def test_a_stdlib_future_is_unregistered_under_its_own_condition() -> None:
 
 
 def test_drop_gate_after_a_wake_took_every_gate() -> None:
-    """Kills _base.Future._drop_gate: `_gates is not None and gate in _gates` -> `or`: a
+    """Kills _base.Future._drop_gate_locked: `_gates is not None and gate in _gates` -> `or`: a
     sleeper whose timeout ran out just as a settle or notify_all() took the gates (None)
     raised TypeError instead of returning."""
     future = _base.Future()
     with future._lock:
-        gate = future._add_gate()
-        future._wake()  # took every gate: _gates is None, this gate released
+        gate = future._add_gate_locked()
+        future._wake_locked()  # took every gate: _gates is None, this gate released
         assert future._gates is None
-        future._drop_gate(gate)  # the timed-out sleeper takes its gate back: nothing to do
+        future._drop_gate_locked(gate)  # the timed-out sleeper takes its gate back: nothing to do
         assert future._gates is None
-        kept = future._add_gate()
-        future._drop_gate(gate)  # not in the list: the other sleeper's gate stays
+        kept = future._add_gate_locked()
+        future._drop_gate_locked(gate)  # not in the list: the other sleeper's gate stays
         assert future._gates == [kept]
 
 
@@ -596,13 +597,13 @@ def test_an_interrupted_sleep_takes_its_gate_back(monkeypatch: pytest.MonkeyPatc
     assert not future._gates
 
 
-# --------------------------------------------------------------------------- thread: _take_back
+# ------------------------------------------------------------------ thread: _take_back_locked
 
 
 def test_a_refused_submit_keeps_the_calls_queued_before_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Kills thread.ThreadPoolExecutor._take_back: `self._work_queue.put(other)` ->
+    """Kills thread.ThreadPoolExecutor._take_back_locked: `self._work_queue.put(other)` ->
     `put(None)`: a submit() refused in a pool with no worker takes its own call back and
     must leave the calls queued before it (here: one whose worker's start was interrupted
     and which died without serving) for the next worker."""
@@ -756,12 +757,12 @@ def test_failure_frame_substitutes_when_the_pickling_error_will_not_pickle_eithe
 
 
 def test_condition_notify_zero_wakes_nobody() -> None:
-    """Kills _base.Future._wake: `count < 0` -> `count <= 0` / `count < 1` (notify(0), which
+    """Kills _base.Future._wake_locked: `count < 0` -> `count <= 0` / `count < 1` (notify(0), which
     threading.Condition treats as waking nobody, woke every sleeper)."""
     future = _base.Future()
     cond = future._condition
     with cond:
-        gate = future._add_gate()  # a sleeper's gate, as wait() adds it
+        gate = future._add_gate_locked()  # a sleeper's gate, as wait() adds it
         cond.notify(0)
         assert future._gates == [gate] and gate.locked()
         cond.notify()

@@ -64,7 +64,7 @@ def test_race_3_a_waiter_removed_while_settling_skips_no_other(settle: str) -> N
 def test_race_4_a_gate_released_as_its_sleeper_times_out_counts_as_woken() -> None:
     f = futures_impl.Future()
     with f._lock:
-        gate = f._add_gate()
+        gate = f._add_gate_locked()
     f.set_result(7)  # settles and releases the gate before the sleeper gets to sleep
     assert f._park(gate, 0) is True
     assert not f._gates
@@ -73,8 +73,8 @@ def test_race_4_a_gate_released_as_its_sleeper_times_out_counts_as_woken() -> No
 def test_race_4_a_timed_out_sleeper_takes_its_gate_back() -> None:
     f = futures_impl.Future()
     with f._lock:
-        gate = f._add_gate()
-        other = f._add_gate()
+        gate = f._add_gate_locked()
+        other = f._add_gate_locked()
     assert f._park(gate, 0) is False
     assert f._gates == [other]  # its own gate is gone, the other sleeper's stays
     f.set_result(1)

@@ -20,7 +20,7 @@ being non-daemon, hangs the interpreter's exit; landing in Condition.wait's
 _acquire_restore instead, it becomes "RuntimeError: release unlocked lock" and may kill the
 new thread. Both are CPython's (seen on 3.9 and 3.11), and the stdlib's pool has the
 same exposure. The pool copes with what it can (a worker that died at birth is dropped
-and replaced by the next submit(); see thread._start_worker); the rounds here start every
+and replaced by the next submit(); see thread._start_worker_locked); the rounds here start every
 worker before arming the timer.
 """
 
