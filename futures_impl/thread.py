@@ -410,12 +410,8 @@ class ThreadPoolExecutor(_base.Executor):
         lock = self._shutdown_lock
         try:
             lock.acquire()
-            if self._shutdown:  # also set when _broken is
-                if self._broken:
-                    raise BrokenThreadPool(self._broken)
-                raise RuntimeError("cannot schedule new futures after shutdown")
-            if _exiting:
-                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+            if self._shutdown or _exiting:  # _shutdown is also set when _broken is
+                raise self._refusal_locked()
             # _python_exit posts its stop signal under this lock, so it goes after the item.
             future: _base.Future[Any] = _Future()
             item = _WorkItem((future, fn, args, kwargs))
@@ -442,12 +438,8 @@ class ThreadPoolExecutor(_base.Executor):
         """submit() for subclasses that override _adjust_thread_count (see
         __init_subclass__): the same checks, then the hook instead of the inline code."""
         with self._shutdown_lock:
-            if self._shutdown:
-                if self._broken:
-                    raise BrokenThreadPool(self._broken)
-                raise RuntimeError("cannot schedule new futures after shutdown")
-            if _exiting:
-                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+            if self._shutdown or _exiting:
+                raise self._refusal_locked()
             future: _base.Future[Any] = _Future()
             item = _WorkItem((future, fn, args, kwargs))
             self._enqueue(item)
@@ -460,6 +452,14 @@ class ThreadPoolExecutor(_base.Executor):
             return future
 
     _submit_adjusting.__doc__ = _base.Executor.submit.__doc__
+
+    def _refusal_locked(self) -> Exception:
+        """Why submit() refuses a call: broken, shut down, or the interpreter exiting."""
+        if self._broken:
+            return BrokenThreadPool(self._broken)
+        if self._shutdown:
+            return RuntimeError("cannot schedule new futures after shutdown")
+        return RuntimeError("cannot schedule new futures after interpreter shutdown")
 
     def _start_worker_locked(self, item: _WorkItem | None) -> None:
         """Start one more worker for `item`, just queued. Caller holds _shutdown_lock.
