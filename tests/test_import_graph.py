@@ -16,11 +16,10 @@ importing each module alone in a fresh interpreter checks that path instead.
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _support import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "futures_impl"
@@ -137,15 +136,8 @@ def test_the_process_machinery_never_imports_the_facade() -> None:
 
 @pytest.mark.parametrize("module", sorted(m for m in modules() if not m.endswith("__main__")))
 def test_module_imports_alone(module: str) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-I", "-c",
-         f"import sys; sys.path.insert(0, {str(ROOT)!r}); import {module}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    returncode, _, err = run_python(
+        "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); import {module}",
+        timeout=60,
     )
-    try:
-        out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise
-    assert proc.returncode == 0, err
+    assert returncode == 0, err
