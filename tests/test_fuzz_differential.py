@@ -211,6 +211,15 @@ for k, (kind, value, actions) in enumerate(tasks):
     futures.append(f)
     for action in actions:
         f.add_done_callback(callback(k, action))
+# The first `workers` calls are taken by a worker each (their gates hold them); whether a
+# worker has taken its call when the cancels below run is a race in both implementations:
+# wait until it has, so a cancel's answer is decided by the program, not by the scheduler.
+starting = futures[:workers]
+pause = threading.Event()
+for _ in range(30000):
+    if all(f.running() for f in starting):
+        break
+    pause.wait(0.001)
 for k in cancels:
     say("cancel", k, futures[k % len(futures)].cancel())
 if ending == "shutdown":
