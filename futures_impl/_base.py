@@ -9,6 +9,8 @@ How, in one picture (the whole state machine; every other transition raises):
     PENDING --set_running_or_notify_cancel()--> RUNNING --set_result/set_exception--> FINISHED
     PENDING --set_result/set_exception--------------------------------------------> FINISHED
     PENDING --cancel()--> CANCELLED --set_running_or_notify_cancel()--> CANCELLED_AND_NOTIFIED
+    RUNNING --_cancel_running()--> CANCELLED_AND_NOTIFIED   (process pools with
+            cancel_running=True only: the pool has stopped the call, see _process/future.py)
 
 A CANCELLED future is done() but not yet "finished" for wait()/as_completed(): those only
 count it once the executor has acknowledged the cancel (CANCELLED_AND_NOTIFIED), exactly as
@@ -529,6 +531,25 @@ def _cancel_and_notify(future: Future[Any]) -> None:
     done-callbacks: call it with no executor lock held."""
     if future.cancel() and future._state == CANCELLED:
         future.set_running_or_notify_cancel()  # CANCELLED -> CANCELLED_AND_NOTIFIED
+
+
+def _cancel_running(future: Future[Any]) -> bool:
+    """RUNNING -> CANCELLED_AND_NOTIFIED, for an executor that has stopped the call (a
+    process pool created with cancel_running=True kills the worker running it). The
+    executor acknowledges the cancel at once, so wait() and as_completed() count it.
+    False if the future was no longer RUNNING. Runs the done-callbacks: call it with no
+    executor lock held."""
+    with future._lock:
+        if future._state != RUNNING:
+            return False
+        future._state = CANCELLED_AND_NOTIFIED
+        for waiter in tuple(future._waiters):  # a copy: see _unregister
+            waiter.add_cancelled(future)
+        future._wake_locked()
+        callbacks, future._done_callbacks = future._done_callbacks, None
+    if callbacks:
+        _run_callbacks(callbacks, future)
+    return True
 
 
 def _failed(future: Future[Any]) -> bool:

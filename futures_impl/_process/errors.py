@@ -78,3 +78,88 @@ FORCED = (
 )
 RESULT_UNREADABLE = "The result of the call could not be unpickled in the parent process."
 MANAGER_FAILED = "the process pool's manager thread failed"
+
+
+# -- the robust pool's per-call errors (opt-in options; see docs/process.md) ------------
+
+
+class WorkerDiedError(BrokenProcessPool):
+    """The worker running this call died (survive_worker_death=True): only this call
+    failed; the pool replaced the worker and goes on. A BrokenProcessPool, so code
+    written for the stdlib's pool still catches it.
+
+    Attributes: `pid`, `exitcode` (negative: killed by a signal), `signal` (its name, or
+    None), `call` (what the worker was running, e.g. "mod.f(1, 'a')", or None)."""
+
+    __module__ = _FACADE
+
+    def __init__(self, message: str, pid: int = 0, exitcode: int | None = None,
+                 signal: str | None = None, call: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.exitcode = exitcode
+        self.signal = signal
+        self.call = call
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.args[0], self.pid, self.exitcode, self.signal, self.call))
+
+
+class TaskTimeoutError(_base.TimeoutError):
+    """The call ran longer than its timeout (task_timeout= or submit_with(timeout=)):
+    its worker was killed and replaced; the other calls and the pool go on.
+
+    Attributes: `timeout` (seconds), `pid` (the worker killed), `call` (what it ran)."""
+
+    __module__ = _FACADE
+
+    def __init__(self, message: str, timeout: float = 0.0, pid: int = 0,
+                 call: str | None = None) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+        self.pid = pid
+        self.call = call
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.args[0], self.timeout, self.pid, self.call))
+
+
+def describe_call(fn: object, args: tuple[object, ...], kwargs: dict[str, object]) -> str:
+    """`module.qualname(args...)`, each argument's repr cut short: for error messages."""
+    import reprlib  # deferred: only a dead or timed-out worker needs it
+
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = 40
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 4
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    if name is None:
+        name = short.repr(fn)
+    else:
+        module = getattr(fn, "__module__", None)
+        name = f"{module}.{name}" if module else name
+    parts = [short.repr(arg) for arg in args[:6]]
+    if len(args) > 6:
+        parts.append("...")
+    parts += [f"{key}={short.repr(value)}" for key, value in list(kwargs.items())[:4]]
+    if len(kwargs) > 4:
+        parts.append("...")
+    text = f"{name}({', '.join(parts)})"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def exit_description(exitcode: int | None, killed_by_pool: bool) -> tuple[str, str | None]:
+    """("exit code -9 (SIGKILL...)", "SIGKILL"): how a worker ended, for messages."""
+    if exitcode is None:
+        return "an unknown exit code", None
+    if exitcode >= 0:
+        return f"exit code {exitcode}", None
+    import signal  # deferred: only a dead worker needs it
+
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        return f"exit code {exitcode}", None
+    text = f"exit code {exitcode} ({name}"
+    if name == "SIGKILL" and not killed_by_pool:
+        text += ": not sent by the pool; killed by the OOM killer?"
+    return text + ")", name
