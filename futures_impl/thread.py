@@ -15,6 +15,13 @@ which runs before non-daemon threads are joined) refuses new work, wakes every w
 joins it, so submitted work still finishes. Embedded interpreters whose threading module
 lacks that hook get daemon workers and a plain atexit hook instead; without a hook a
 non-daemon worker blocked on its queue would hang the interpreter's exit.
+Opt-in `wait_at_exit=False` (gh-80961, gh-86575): the pool's workers are daemon threads
+registered in `_detached_queues` instead of `_threads_queues`; the exit hook drains such a
+pool's queue and cancels what it held (those calls would never run), posts its stop
+signal under the pool's lock as for the others (race 7), and does not join its workers:
+the interpreter exits while their running calls are cut off. Opt-in
+`cancel_on_error=True`: an exception leaving a `with` body cancels the queued calls
+before waiting for the running ones (gh-130975).
 
 Seeing inside: repr() and statistics() show the state, workers, idle credit and queue
 length (a `_stats.ThreadPoolStatistics` snapshot). Names kept for code written against
@@ -69,7 +76,7 @@ from ._stats import ThreadPoolStatistics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from typing import Any, Callable, Literal
 
 _register_exit_hook = getattr(threading, "_register_atexit", None)
 _DAEMON_WORKERS = _register_exit_hook is None
@@ -77,11 +84,15 @@ _DAEMON_WORKERS = _register_exit_hook is None
 # Module state for interpreter exit. Guarded by _exit_lock; written by submit() (via
 # _start_worker_locked) and by _python_exit(). Each live worker maps to its pool's work queue
 # (`_threads_queues`: the stdlib's name and meaning, "the workers the exit hook wakes and
-# joins") and to its pool's `_shutdown_lock` (`_threads_locks`); not to the pool itself,
-# which must stay collectable.
+# joins"; `_detached_queues` for pools made with wait_at_exit=False: woken, their queue
+# cancelled, never joined) and to its pool's `_shutdown_lock` (`_threads_locks`); not to
+# the pool itself, which must stay collectable.
 _exit_lock = threading.Lock()
 _exiting = False
 _threads_queues: weakref.WeakKeyDictionary[threading.Thread, queue.SimpleQueue[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+_detached_queues: weakref.WeakKeyDictionary[threading.Thread, queue.SimpleQueue[Any]] = (
     weakref.WeakKeyDictionary()
 )
 _threads_locks: weakref.WeakKeyDictionary[threading.Thread, threading.RLock] = (
@@ -106,6 +117,7 @@ def _after_fork_in_child() -> None:
     global _exit_lock
     _exit_lock = threading.Lock()
     _threads_queues.clear()
+    _detached_queues.clear()
     _threads_locks.clear()
 
 
@@ -119,6 +131,9 @@ def _python_exit() -> None:
         _exiting = True
         workers = list(_threads_queues.items())
         locks = [_threads_locks.get(thread) for thread, _ in workers]
+        detached = {id(q): (q, _threads_locks.get(t)) for t, q in _detached_queues.items()}
+    if detached:
+        _cancel_detached(list(detached.values()))
     # One stop signal per pool, posted under the pool's lock (race 7 in docs/design.md): a
     # submit() holding that lock read `_exiting` before it was set and its item goes ahead
     # of the signal (and runs); a submit() taking the lock after us reads `_exiting` and
@@ -141,6 +156,24 @@ else:
     import atexit
 
     atexit.register(_python_exit)
+
+
+def _cancel_detached(pools: list[tuple[Any, threading.RLock | None]]) -> None:
+    """Exit hook, pools made with wait_at_exit=False: cancel their queued calls (nobody
+    will run them) and post each pool's stop signal under its lock, as for the others
+    (race 7: a racing submit() is refused, or its item is queued before the drain and
+    cancelled here). Their workers are daemon threads and are not joined."""
+    items: list[_WorkItem] = []
+    for work_queue, lock in pools:
+        if lock is None:
+            continue  # user code removed its worker from the registry: leave it be
+        with lock:
+            try:
+                items.extend(iter(work_queue.get_nowait, None))
+            except queue.Empty:
+                pass
+            work_queue.put(None)
+    _settle_all(items, _cancel_item)
 
 
 def _join(thread: threading.Thread) -> None:
@@ -378,7 +411,17 @@ class ThreadPoolExecutor(_base.Executor):
         thread_name_prefix: str = "",
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
+        *,
+        wait_at_exit: bool = True,
+        cancel_on_error: bool = False,
     ) -> None:
+        """The stdlib's arguments, and two opt-in ones (keyword-only, off by default).
+
+        wait_at_exit=False: the interpreter does not wait for this pool's running calls
+        at exit (its workers are daemon threads); its queued calls are cancelled then.
+        cancel_on_error=True: an exception leaving a `with` block on the pool cancels
+        the queued calls before __exit__ waits for the running ones.
+        """
         self._max_workers = _checked_max_workers(max_workers)
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
@@ -403,6 +446,15 @@ class ThreadPoolExecutor(_base.Executor):
         )
         self._initializer = initializer
         self._initargs = initargs
+        self._wait_at_exit = bool(wait_at_exit)
+        self._cancel_on_error = bool(cancel_on_error)
+
+    def __exit__(self, *exc_info: object) -> Literal[False]:
+        if exc_info and exc_info[0] is not None and getattr(self, "_cancel_on_error", False):
+            self.shutdown(wait=True, cancel_futures=True)
+        else:
+            self.shutdown(wait=True)  # as the stdlib calls it (subclasses may override)
+        return False
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> _base.Future[Any]:
         # The hot path: not `with` (about 60 ns more per call on 3.9-3.13) but the RLock
@@ -484,8 +536,9 @@ class ThreadPoolExecutor(_base.Executor):
                 self._initializer,
                 self._initargs,
             ),
-            daemon=_DAEMON_WORKERS,
+            daemon=_DAEMON_WORKERS or not self._wait_at_exit,
         )
+        registry = _threads_queues if self._wait_at_exit else _detached_queues
         with _exit_lock:
             if _exiting:
                 error: Exception | None = RuntimeError(
@@ -496,7 +549,7 @@ class ThreadPoolExecutor(_base.Executor):
                 # Registered before it starts: a KeyboardInterrupt landing inside start()
                 # (which waits for the thread to run) must not leave a running worker
                 # that shutdown() and the exit hook do not know about (see _join).
-                _threads_queues[thread] = work_queue
+                registry[thread] = work_queue
                 _threads_locks[thread] = self._shutdown_lock
                 self._threads.add(thread)
                 try:
@@ -514,7 +567,7 @@ class ThreadPoolExecutor(_base.Executor):
                         raise
                     # It never ran: "can't start new thread" and the like.
                     self._threads.discard(thread)
-                    _threads_queues.pop(thread, None)
+                    registry.pop(thread, None)
                     _threads_locks.pop(thread, None)
                     if not isinstance(exc, Exception):
                         raise
