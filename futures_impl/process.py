@@ -52,14 +52,20 @@ except ImportError:  # pragma: no cover - interpreters without _multiprocessing
     pass
 
 from . import _base
+from ._process import hooks
 from ._process.errors import BrokenProcessPool as BrokenProcessPool
+from ._process.errors import TaskTimeoutError as TaskTimeoutError
+from ._process.errors import WorkerDiedError as WorkerDiedError
 from ._process.errors import _RemoteTraceback as _RemoteTraceback
+from ._process.future import new_future
+from ._process.hooks import pass_worker_state as pass_worker_state
+from ._process.hooks import worker_state as worker_state
 from ._process.limits import _MAX_WINDOWS_WORKERS as _MAX_WINDOWS_WORKERS
 from ._process.limits import _check_system_limits as _check_system_limits
 from ._process.limits import check_max_tasks, context_for, worker_count
 from ._process.wakeup import _ThreadWakeup as _ThreadWakeup
-from ._process.wire import encode_call
-from ._process.worker import process_chunk
+from ._process.wire import dumps, encode_call, make_codec
+from ._process.worker import Announced, process_chunk
 from ._stats import ProcessPoolStatistics
 
 TYPE_CHECKING = False
@@ -67,7 +73,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from multiprocessing.context import BaseContext
     from multiprocessing.process import BaseProcess
-    from typing import Any, TypeVar
+    from typing import Any, Literal, TypeVar
 
     from ._process.pool import _Pool
 
@@ -172,7 +178,40 @@ class ProcessPoolExecutor(_base.Executor):
         initargs: tuple[Any, ...] = (),
         *,
         max_tasks_per_child: int | None = None,
+        task_timeout: float | None = None,
+        cancel_running: bool = False,
+        survive_worker_death: bool = False,
+        serializer: str | object = "pickle",
+        worker_state: Callable[[], Any] | None = None,
+        worker_exit: Callable[[Any], object] | None = None,
+        stop_on_interrupt: bool = False,
+        cancel_on_error: bool = False,
     ) -> None:
+        """The stdlib's arguments, then opt-in options (docs/process.md, "Robust pool
+        options"), all off by default:
+
+        task_timeout: seconds a call may run (counted from when its worker starts it);
+            a call over its time has its worker killed and replaced, and fails with
+            TaskTimeoutError. submit_with(timeout=) sets it per call.
+        cancel_running: cancel() of a running call kills the worker running it (the pool
+            replaces it) and the future ends cancelled. Calls then go only to idle workers.
+        survive_worker_death: a worker that dies fails only the call it was running, with
+            WorkerDiedError (a BrokenProcessPool); the calls it had not started run
+            elsewhere and the pool replaces it. Off: the pool breaks, as the stdlib's.
+        serializer: how calls, results and exceptions travel: "pickle" (the stdlib's way),
+            "cloudpickle" (lambdas, closures, __main__ and interactive definitions; the
+            extra futures_impl[cloudpickle]) or an object with dumps() and loads().
+        worker_state: called once in each worker, after the initializer; what it returns
+            is that worker's state (worker_state(), pass_worker_state(fn)).
+        worker_exit: called with the worker's state (None without worker_state) when a
+            worker leaves normally (shutdown, max_tasks_per_child); errors are logged.
+        stop_on_interrupt: a KeyboardInterrupt in result()/exception() of this pool's
+            futures, in map() or its iteration, or in or leaving a `with` block cancels
+            every unsettled call, kills the workers at once and shuts the pool down
+            before it propagates; the workers ignore SIGINT (gh-125886).
+        cancel_on_error: an exception leaving a `with` block cancels the queued calls
+            before the exit waits for the running ones (gh-130975).
+        """
         _check_system_limits()
         # Deferred to the first executor: the pool (and the manager loop it runs) needs
         # multiprocessing.connection, which a trimmed interpreter may not have, and this
@@ -185,6 +224,11 @@ class ProcessPoolExecutor(_base.Executor):
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
         check_max_tasks(max_tasks_per_child, mp_context.get_start_method(allow_none=False))
+        method = mp_context.get_start_method(allow_none=False)
+        codec = make_codec(serializer, method)
+        worker_hooks = hooks.prepare(
+            worker_state, worker_exit, dumps if codec is None else codec.dumps, method
+        )
         self._initializer, self._initargs = initializer, initargs
         self._max_tasks_per_child = max_tasks_per_child
         # Looked up at construction so tests (and users) can substitute the class.
@@ -195,19 +239,80 @@ class ProcessPoolExecutor(_base.Executor):
             self._executor_manager_thread_wakeup, self._call_queue, EXTRA_QUEUED_CALLS,
             _spawn,
         )
+        self._task_timeout = _checked_timeout(task_timeout, "task_timeout")
+        pool.survive = bool(survive_worker_death)
+        pool.idle_only = bool(cancel_running)
+        # A future that can reach the pool (PoolFuture), when an option needs one.
+        self._new_future: Callable[[_Pool, int], _base.Future[Any]] | None = (
+            new_future if cancel_running else None
+        )
+        pool.codec, pool.worker_hooks = codec, worker_hooks
+        # submit()'s pickler: wire's function itself by default (no added cost).
+        self._encode_call: Callable[..., tuple[Any, BaseException | None]] = (
+            encode_call if codec is None else codec.encode_call
+        )
         self._processes = pool.processes
         self._executor_manager_thread: _ExecutorManagerThread | None = None
         self._ids = itertools.count()
         self._owner_ref = weakref.ref(self, _owner_collected(pool))
+        # Ctrl-C and errors (_process/interrupt.py); off: the stdlib's behaviour.
+        self._stop_on_interrupt = bool(stop_on_interrupt)
+        self._cancel_on_error = bool(cancel_on_error)
+        if stop_on_interrupt:
+            from ._process import interrupt
+
+            pool.initializer = interrupt.IgnoreSigint(initializer)  # runs first in workers
+            self._new_future = interrupt.future_factory(bool(cancel_running))
 
     def __enter__(self: _P) -> _P:
         return self
 
+    def __exit__(self, *exc_info: object) -> Literal[False]:
+        stop_on_interrupt = getattr(self, "_stop_on_interrupt", False)
+        cancel_on_error = getattr(self, "_cancel_on_error", False)
+        if stop_on_interrupt or cancel_on_error:
+            from ._process.interrupt import exit_pool
+
+            error = exc_info[0] if exc_info else None
+            exit_pool(self, self._pool, error, stop_on_interrupt, cancel_on_error)
+        else:
+            self.shutdown(wait=True)
+        return False
+
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _base.Future[_T]:
+        return self._place(fn, args, kwargs, self._task_timeout)
+
+    def submit_with(
+        self,
+        fn: Callable[..., _T],
+        /,
+        args: Iterable[Any] = (),
+        kwargs: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> _base.Future[_T]:
+        """submit(fn, *args, **kwargs) with options for this call alone.
+
+        timeout: seconds the call may run, counted from when its worker starts it (None:
+        the executor's task_timeout). Over it, the worker is killed and replaced and the
+        future fails with TaskTimeoutError; other calls and the pool go on.
+        """
+        if timeout is None:
+            timeout = self._task_timeout
+        else:
+            timeout = _checked_timeout(timeout, "timeout")
+        return self._place(fn, tuple(args), {} if kwargs is None else dict(kwargs), timeout)
+
+    def _place(self, fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str, Any],
+               timeout: float | None) -> _base.Future[_T]:
         work_id = next(self._ids)
-        frame, error = encode_call(work_id, fn, args, kwargs)
-        future: _base.Future[_T] = _base.Future()
+        if timeout is not None:
+            fn = Announced(fn)  # the worker says when it starts it: the clock starts then
+        frame, error = self._encode_call(work_id, fn, args, kwargs)
         pool = self._pool
+        future: _base.Future[_T] = (
+            _base.Future() if self._new_future is None else self._new_future(pool, work_id)
+        )
         with pool.lock:
             try:
                 if pool.broken:
@@ -218,6 +323,9 @@ class ProcessPoolExecutor(_base.Executor):
                     raise RuntimeError("cannot schedule new futures after interpreter shutdown")
                 if not pool.started:
                     self._start_locked()
+                if timeout is not None and frame is not None:
+                    pool.timeouts[work_id] = timeout
+                    pool.announcing = True
                 pool.place_locked(work_id, frame, future)
             except BaseException:
                 # The traceback keeps this frame: drop the pickled call (a buffer export
@@ -285,6 +393,16 @@ class ProcessPoolExecutor(_base.Executor):
         """Like the base map; with chunksize > 1 each chunk of calls is one call item."""
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
+        if getattr(self, "_stop_on_interrupt", False):
+            from ._process.interrupt import stopping_map
+
+            return stopping_map(
+                self._pool, partial(self._map, fn, iterables, timeout, chunksize, buffersize)
+            )
+        return self._map(fn, iterables, timeout, chunksize, buffersize)
+
+    def _map(self, fn: Callable[..., _T], iterables: tuple[Iterable[Any], ...],
+             timeout: float | None, chunksize: int, buffersize: int | None) -> Iterator[_T]:
         if chunksize == 1:
             return super().map(fn, *iterables, timeout=timeout, buffersize=buffersize)
         chunks = super().map(
@@ -404,6 +522,16 @@ class ProcessPoolExecutor(_base.Executor):
         # Forced: no worker is started any more; calls left without one fail.
         with self._pool.lock:
             self._pool.forced = bool(value)
+
+
+def _checked_timeout(value: object, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds or None, not {value!r}")
+    if not value > 0:  # also refuses NaN
+        raise ValueError(f"{name} must be > 0, not {value!r}")
+    return float(value)
 
 
 def _chunks(iterables: tuple[Iterable[Any], ...], size: int) -> Iterator[tuple[Any, ...]]:

@@ -2,8 +2,8 @@
 
 A plain `_base.Future` knows nothing of its executor (as in the stdlib), and the default
 pool hands out plain ones. With `cancel_running=True`, cancel() on a RUNNING call must ask
-the pool to stop the worker running it: `PoolFuture.cancel()` does, through the pool's
-`cancel_running_call()`, which kills that worker (the pool replaces it), and the future ends
+the pool to stop the worker running it: `PoolFuture.cancel()` does, through
+`robust.cancel_running_call()`, which kills that worker (the pool replaces it), and the future ends
 cancelled (`_base._cancel_running`: RUNNING -> CANCELLED_AND_NOTIFIED). A PENDING call is
 cancelled as usual, with no worker touched.
 
@@ -41,7 +41,9 @@ class PoolFuture(_base.Future[_T]):
             return True
         if self._state != _base.RUNNING:
             return False
-        return self._pool.cancel_running_call(self)
+        from .robust import cancel_running_call  # deferred: the pool's machinery
+
+        return cancel_running_call(self._pool, self)
 
 
 def new_future(pool: _Pool, work_id: int) -> _base.Future[Any]:

@@ -24,13 +24,17 @@ import os
 import select
 import time
 
+from .. import _base
+from . import robust
 from .errors import (
     ABRUPT,
     LOCAL,
     MANAGER_FAILED,
     RESULT_UNREADABLE,
     BrokenProcessPool,
+    WorkerDiedError,
     _RemoteTraceback,
+    exit_description,
     format_remote,
 )
 from .pool import FAST, _Pool, _Worker, settle
@@ -39,6 +43,7 @@ from .wire import FATAL, READ_SIZE, loads, missing, split
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 _RESULT, _EXIT = 0, 1
 _GRACE = 2.0  # seconds a terminated worker gets before it is killed
@@ -114,17 +119,27 @@ class _Manager:
                 # Busy since its previous result: the gap is the calls' duration.
                 w.fast = (now - w.last_done) / len(messages) < FAST
             w.last_done = now
-            futures = [pool.take_next_locked(w) for _ in messages]
+            if pool.announcing:  # lock-free look: set before the first timed call is sent
+                futures, messages = robust.book_locked(pool, w, messages, now)
+            else:
+                futures = [pool.take_next_locked(w) for _ in messages]
             pool.fill_locked()
+        codec = pool.codec  # the serializer's (None: wire's pickler)
+        decode = loads if codec is None else codec.decode_result
         for future, data in zip(futures, messages):
             try:
-                work_id, ok, payload = loads(data)  # see wire: (work_id, ok, value or (exc, text))
+                work_id, ok, payload = decode(data)  # see wire: (work_id, ok, value or (exc, text))
             except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
                 error: BaseException = BrokenProcessPool(RESULT_UNREADABLE)
                 error.__cause__ = _RemoteTraceback(format_remote(exc, LOCAL))
                 settle(future, None, error)
                 continue
             if work_id == FATAL:  # the worker could not read this call and is exiting
+                if pool.survive:  # only this call fails; reap() sends the others elsewhere
+                    error = payload[0]
+                    error.__cause__ = _RemoteTraceback(payload[1])
+                    settle(future, None, error)
+                    continue
                 error = BrokenProcessPool(ABRUPT[1])
                 error.__cause__ = _RemoteTraceback(payload[1])
                 settle(future, None, error)
@@ -149,8 +164,25 @@ class _Manager:
         w.process.join(1.0)
         code = w.process.exitcode
         pool = self.pool
+        lost: _base.Future[Any] | None = None  # the call it was running, if it failed
+        running_frame = None
         with pool.lock:
-            expected = not w.queued and (w.retired or w.stopping or w.budget == 0 or pool.forced)
+            broken = bool(pool.broken)
+            running = robust.running_call_locked(pool, w)  # before its slot is freed
+            if running:
+                running_frame = w.queued[0][2]
+            expected = not w.queued and (w.retired or w.stopping or w.budget == 0
+                                         or pool.forced)
+            # Killed by the pool (a timeout, a cancel), or dead with survive_worker_death
+            # (unless it died starting up, with no call taken: its initializer failed,
+            # which breaks the pool as in the stdlib): its calls are dealt with one by one.
+            if not broken and not pool.forced and (
+                    w.killed or (pool.survive and (code != 1 or int(w.taken[w.slot]) > 0))):
+                expected = True
+                if running:
+                    lost = pool.pending.pop(w.queued[0][0], None)
+                    w.queued.popleft()
+                robust.requeue_locked(pool, w)
             pool.workers.remove(w)
             pool.processes.pop(w.pid, None)
             if w.taken is pool.counters:  # it has exited: its counter slot is free again
@@ -159,11 +191,22 @@ class _Manager:
             w.reaped = True
             if not w.writing:
                 w.calls.close()
-            broken = bool(pool.broken)
             if expected and not broken:
                 pool.fill_locked()
-        if not expected and not broken:
-            text = f"Process {w.pid} terminated abruptly with exit code {code}"
+        if expected and lost is None:
+            return
+        how, signal = exit_description(code, w.killed)
+        call = robust.describe(running_frame)
+        text = f"Process {w.pid} terminated abruptly with {how}"
+        if call is not None:
+            text += f" while running {call}"
+        if lost is not None:
+            error = WorkerDiedError(
+                f"The worker process running this call died ({text}); the pool replaced it",
+                w.pid, code, signal, call,
+            )
+            settle(lost, None, error)
+        elif not broken:
             pool.break_pool(format_remote(text, LOCAL))
 
     # -- winding down --------------------------------------------------------------
@@ -208,6 +251,11 @@ class _Manager:
             if self.finished():
                 return
             timeout = None if not pool.broken else 250
+            if pool.announcing:  # timed calls: wake at the next deadline
+                deadline = robust.expire(pool)
+                if deadline is not None:
+                    wait = max(1, int((deadline - time.monotonic()) * 1000) + 1)
+                    timeout = wait if timeout is None else min(timeout, wait)
             events = self.poller.poll(timeout)
             exits = []
             for fd, _ in events:
@@ -231,6 +279,11 @@ class _Manager:
             leftovers = list(pool.pending.values())
             pool.pending.clear()
             pool.backlog.clear()
+            for w in pool.workers:
+                # Drop the call frames kept for re-sending (buffer exports of pickled
+                # data): a pool kept alive by a traceback must not hold them in garbage.
+                w.queued.clear()
+                w.outbox.clear()
         for future in leftovers:  # only after an internal error: never leave one hanging
             settle(future, None, BrokenProcessPool(MANAGER_FAILED))
         pool.finished = True

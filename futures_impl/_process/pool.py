@@ -57,11 +57,13 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .wakeup import _ThreadWakeup
+    from .wire import Codec
     from .writer import CallQueue
 
     # Starts one worker process: (context, target, args) -> the started process. The
     # facade passes one that calls its `_spawn_worker` (tests patch that name there).
     Spawner = Callable[[BaseContext, Callable[..., None], tuple[Any, ...]], BaseProcess]
+    Booked = tuple[int, int, bytes | memoryview]  # a sent call: work id, frame size, frame
 
 PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy...
 PREFETCH_FAST = 8  # ...or when its calls are known to be short (< FAST seconds)
@@ -83,7 +85,8 @@ class _Worker:
 
     __slots__ = ("process", "pid", "calls", "results", "queued", "nbytes", "budget",
                  "room", "writing", "stopping", "retired", "reaped", "rbuf", "last_done",
-                 "fast", "outbox", "sent", "taken", "slot")
+                 "fast", "outbox", "sent", "taken", "slot", "killed", "deadline",
+                 "deadline_id")
 
     def __init__(self, process: BaseProcess, calls: Connection, results: Connection,
                  budget: int | None, taken: Any, slot: int) -> None:
@@ -91,7 +94,9 @@ class _Worker:
         self.pid: int = process.pid or 0
         self.calls = calls  # written inline when it cannot block, else by the writer
         self.results = results  # read by the manager thread only
-        self.queued: collections.deque[tuple[int, int]] = collections.deque()  # id, size
+        # (work id, frame size, frame) of each call sent and not yet answered, in order;
+        # the frame is kept to send the call elsewhere (or name it) if the worker dies.
+        self.queued: collections.deque[Booked] = collections.deque()
         self.nbytes = 0  # bytes of call frames sent and not yet answered
         self.budget = budget  # calls it may still be sent (None: unlimited)
         self.room = _pipe_room(calls.fileno())
@@ -110,11 +115,15 @@ class _Worker:
         # stale read only undercounts them, so the window is never exceeded.
         self.taken = taken
         self.slot = slot
+        # The robust options (docs/process.md, "Robust pool options"):
+        self.killed = False  # the pool killed it (a timeout, a cancel): its exit is expected
+        self.deadline: float | None = None  # when its running timed call times out
+        self.deadline_id = -1  # that call's work id
 
     def __repr__(self) -> str:
         # Read without the pool lock (a debugging aid): fields may be mid-update.
         budget = "unlimited" if self.budget is None else self.budget
-        flags = [name for name in ("fast", "stopping", "retired", "reaped")
+        flags = [name for name in ("fast", "stopping", "retired", "reaped", "killed")
                  if getattr(self, name)]
         if self.writing:
             flags.append(f"writing={self.writing}")
@@ -124,6 +133,12 @@ class _Worker:
 
 class _Pool:
     """Shared state; every field below is guarded by `lock` unless noted."""
+
+    # Set by the facade right after construction, read-only after (issue 14, helper B):
+    # the serializer's codec (None: wire's pickler) and the lifecycle hooks sent to each
+    # worker (None, or hooks.Hooks: objects for fork, bytes for spawn and forkserver).
+    codec: Codec | None = None
+    worker_hooks: Any = None
 
     def __init__(self, ctx: BaseContext, max_workers: int, initializer: Any, initargs: Any,
                  max_tasks: int | None, wakeup: _ThreadWakeup, call_queue: CallQueue,
@@ -159,6 +174,12 @@ class _Pool:
         # while every slot is in use (retiring ones not yet reaped) gets a block of its own.
         self.counters: Any = None
         self.free_slots: list[int] = []
+        # The robust options, set by the facade right after construction (read-only
+        # after): see docs/process.md, "Robust pool options".
+        self.survive = False  # survive_worker_death: a dead worker fails only its call
+        self.idle_only = False  # cancel_running: a call goes only to an idle worker
+        self.timeouts: dict[int, float] = {}  # work id -> its timeout, for timed calls
+        self.announcing = False  # a timed call was ever placed: workers announce starts
 
     # -- spawning ------------------------------------------------------------------
 
@@ -185,11 +206,11 @@ class _Pool:
                 taken[slot] = 0
             else:
                 taken, slot = self.shared_counters(1), 0
-            process = self.spawn(
-                self.ctx, worker_main,
-                (call_r, res_w, self.initializer, self.initargs, self.max_tasks, close_fds,
-                 taken, slot),
-            )
+            args: tuple[Any, ...] = (call_r, res_w, self.initializer, self.initargs,
+                                     self.max_tasks, close_fds, taken, slot)
+            if self.codec is not None or self.worker_hooks is not None:
+                args += (self.codec, self.worker_hooks)
+            process = self.spawn(self.ctx, worker_main, args)
         except BaseException:
             for conn in (call_r, call_w, res_r, res_w):
                 conn.close()
@@ -264,6 +285,8 @@ class _Pool:
                 continue
             if not queued:
                 return w
+            if self.idle_only:
+                continue
             depth = PREFETCH_FAST if w.fast else PREFETCH
             if (queued < depth and w.nbytes + size + 16 <= w.room
                     and (best is None or queued < len(best.queued))):
@@ -274,7 +297,7 @@ class _Pool:
                     batch: list[_Worker] | None = None) -> None:
         """Book a call for `worker` and write it (or, with `batch`, queue it in its outbox)."""
         size = len(frame) + 16
-        worker.queued.append((work_id, size))
+        worker.queued.append((work_id, size, frame))
         worker.sent += 1
         worker.nbytes += size
         if worker.budget is not None:
@@ -328,7 +351,8 @@ class _Pool:
                     if active == 0:
                         self._strand_locked()
                     return
-            if not future.set_running_or_notify_cancel():
+            # A RUNNING one was sent back by a worker that died before starting it.
+            if future._state == _base.PENDING and not future.set_running_or_notify_cancel():
                 self._drop_head_locked()
                 continue
             backlog.popleft()
@@ -346,6 +370,8 @@ class _Pool:
     def _drop_head_locked(self) -> None:
         work_id, _ = self.backlog.popleft()
         future = self.pending.pop(work_id, None)
+        if self.timeouts:
+            self.timeouts.pop(work_id, None)
         if future is not None and future._state == _base.CANCELLED:
             future.set_running_or_notify_cancel()  # CANCELLED -> CANCELLED_AND_NOTIFIED
 
@@ -377,9 +403,11 @@ class _Pool:
         queued = worker.queued
         if not queued:
             return None  # the pool broke meanwhile
-        work_id, size = queued.popleft()
+        work_id, size, _ = queued.popleft()
         worker.nbytes -= size
         future = self.pending.pop(work_id, None)
+        if self.timeouts:
+            self.timeouts.pop(work_id, None)
         if not queued:
             if worker.budget == 0:
                 worker.retired = True

@@ -21,6 +21,13 @@ Messages (each one pickled frame):
 Pickling: exactly ForkingPickler.dumps's bytes (multiprocessing's reducers, registered
 ones included), without copying its dispatch table for every pickle.
 
+Other serializers (`serializer=`): a `Codec` carries the same messages through
+cloudpickle or the user's `dumps`/`loads`; the default path builds none (this module's
+functions are its codec, at no extra cost). Both ends hold the codec: the worker gets it
+as an argument. A failed call whose exception, pickling error and substitute
+RuntimeError all defeat the serializer is sent as `FALLBACK` followed by this module's
+pickle of (work_id, False, (RuntimeError, text)): the future still fails, clearly.
+
 Runs in the parent and in every worker: keep imports light.
 """
 
@@ -30,6 +37,7 @@ import copyreg
 import io
 import os
 import pickle
+import sys
 from multiprocessing.reduction import ForkingPickler
 
 from .errors import _RemoteTraceback, format_remote
@@ -40,11 +48,21 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from typing import Any
 
+    Frame = bytes | memoryview  # a message, as written to a pipe
+    Dumps = Callable[[Any], Frame]
+
 STOP = b""  # the call frame that tells a worker to exit
 FATAL = -1  # work_id of a result saying the worker cannot read a call and is exiting
 HEADER = 4  # bytes of a short frame's header
 _LONG = 0x7FFFFFFF  # longer frames get the 12-byte header
 READ_SIZE = 1 << 16  # bytes asked of one os.read; frames up to this are written inline
+# Starts a result frame a non-default serializer could not write (see Codec): no pickle
+# starts with a NUL, and a serializer's output starting with these bytes is not plausible.
+FALLBACK = b"\x00futures_impl:serializer-fallback\x00"
+CLOUDPICKLE_MISSING = (
+    "serializer='cloudpickle' needs the cloudpickle package: "
+    "pip install futures_impl[cloudpickle]"
+)
 
 loads = ForkingPickler.loads
 _EXTRA: dict[type, Any] = getattr(ForkingPickler, "_extra_reducers", {})  # register()'s
@@ -70,6 +88,9 @@ def dumps(obj: Any) -> memoryview:
     buf = io.BytesIO()
     _Pickler(buf).dump(obj)
     return buf.getbuffer()
+
+
+_dumps = dumps  # this module's, where a parameter named dumps hides it
 
 
 # -- framing -------------------------------------------------------------------------
@@ -174,8 +195,9 @@ def sender(conn: Connection) -> Callable[[bytes | memoryview], None]:
 
 
 def encode_call(
-    work_id: int, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[bytes | memoryview | None, BaseException | None]:
+    work_id: int, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+    dumps: Dumps = dumps,
+) -> tuple[Frame | None, BaseException | None]:
     """Pickle one call; a pickling error comes back with its traceback text as cause.
 
     The error keeps no traceback object: through the frames' f_back it would reach
@@ -189,10 +211,11 @@ def encode_call(
         return None, exc.with_traceback(None)
 
 
-def failure_frame(work_id: int, exc: BaseException) -> bytes | memoryview:
+def failure_frame(work_id: int, exc: BaseException, dumps: Dumps = dumps) -> Frame:
     """Pickle a failed call. If `exc` will not pickle, report the pickling error instead
     (as the stdlib does: its type and message), with both tracebacks in the text; if that
-    will not pickle either, a plain RuntimeError."""
+    will not pickle either, a plain RuntimeError (through this module's pickler, after
+    FALLBACK, if even that defeats a non-default `dumps`)."""
     text = format_remote(exc)
     tb, exc.__traceback__ = exc.__traceback__, None
     try:
@@ -209,4 +232,106 @@ def failure_frame(work_id: int, exc: BaseException) -> bytes | memoryview:
                 f"the exception {type(exc).__name__!s} could not be pickled: "
                 f"{pickling_error!r}"
             )
-            return dumps((work_id, False, (substitute, text)))
+            try:
+                return dumps((work_id, False, (substitute, text)))
+            except BaseException:  # noqa: BLE001 - a serializer that rejects exceptions
+                if dumps is _dumps:
+                    raise
+                return FALLBACK + _dumps((work_id, False, (substitute, text)))
+
+
+# -- other serializers ---------------------------------------------------------------
+
+
+class Codec:
+    """The messages through another serializer: "cloudpickle" or an object (a module, a
+    class, an instance) with dumps(obj) -> bytes and loads(bytes) -> obj.
+
+    Pickles as the serializer itself (a module by its name), so a spawned worker rebuilds
+    it: the serializer must be importable there.
+    """
+
+    __slots__ = ("serializer", "dumps", "loads")
+
+    def __init__(self, serializer: Any) -> None:
+        self.serializer = serializer  # "cloudpickle", or the user's object
+        if isinstance(serializer, str):  # "cloudpickle": the only name make_codec passes
+            try:
+                import cloudpickle  # type: ignore[import-not-found]  # the optional extra
+            except ImportError as exc:
+                raise ImportError(CLOUDPICKLE_MISSING) from exc
+            self.dumps: Dumps = cloudpickle.dumps
+            self.loads: Callable[[Any], Any] = pickle.loads  # what cloudpickle.loads is
+        else:
+            self.dumps, self.loads = self._checked, serializer.loads
+
+    def _checked(self, obj: Any) -> Frame:
+        data = self.serializer.dumps(obj)
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, (bytearray, memoryview)):
+            return bytes(data)
+        raise TypeError(f"the serializer's dumps() returned {type(data).__name__}, not bytes")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        serializer = self.serializer
+        if isinstance(serializer, type(sys)):  # a module: rebuilt by importing it
+            return _module_codec, (serializer.__name__,)
+        return Codec, (serializer,)
+
+    def __repr__(self) -> str:
+        return f"<Codec {self.serializer!r}>"
+
+    def encode_call(
+        self, work_id: int, fn: Callable[..., Any], args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> tuple[Frame | None, BaseException | None]:
+        return encode_call(work_id, fn, args, kwargs, self.dumps)
+
+    def failure_frame(self, work_id: int, exc: BaseException) -> Frame:
+        return failure_frame(work_id, exc, self.dumps)
+
+    def decode_result(self, data: bytes) -> Any:
+        if data[:len(FALLBACK)] == FALLBACK:
+            with memoryview(data) as view:
+                return loads(view[len(FALLBACK):])
+        return self.loads(data)
+
+
+def _module_codec(name: str) -> Codec:
+    import importlib
+
+    return Codec(importlib.import_module(name))
+
+
+def make_codec(serializer: object, start_method: str) -> Codec | None:
+    """The codec for the constructor's `serializer` (None: the default pickler).
+
+    Raises TypeError or ValueError for a value that is not a serializer, ImportError for
+    "cloudpickle" without cloudpickle, TypeError if a spawned worker could not get it.
+    """
+    if isinstance(serializer, str):
+        if serializer == "pickle":
+            return None
+        if serializer != "cloudpickle":
+            raise ValueError(
+                f"serializer must be 'pickle', 'cloudpickle' or an object with dumps() "
+                f"and loads(), not {serializer!r}"
+            )
+        return Codec(serializer)
+    if not (callable(getattr(serializer, "dumps", None))
+            and callable(getattr(serializer, "loads", None))):
+        raise TypeError(
+            f"serializer must be 'pickle', 'cloudpickle' or an object with dumps() and "
+            f"loads() methods, not {type(serializer).__name__}"
+        )
+    codec = Codec(serializer)
+    if start_method != "fork":  # sent to every worker: say so now, not at the first submit
+        try:
+            pickle.dumps(codec)
+        except Exception as exc:
+            raise TypeError(
+                f"serializer {serializer!r} cannot be sent to {start_method!r} workers "
+                f"(define it at module level): {exc}"
+            ) from exc
+    return codec

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 
+from . import hooks
 from .wire import FATAL, dumps, failure_frame, loads, reader, sender
 
 TYPE_CHECKING = False
@@ -27,6 +29,32 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from multiprocessing.connection import Connection
     from typing import Any
+
+    from .hooks import Hooks
+    from .wire import Codec
+
+
+# The calling worker's "I start a call now" (set by worker_main; None outside a worker).
+_announce: Callable[[], None] | None = None
+
+
+class Announced:
+    """A timed call's function (task_timeout=, submit_with(timeout=)): before it runs, the
+    worker sends an empty result frame, so the parent starts the call's clock then (time
+    spent waiting in the pipe, or in a new worker's start-up, is not counted)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Announced, (self.fn,))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _announce is not None:
+            _announce()
+        return self.fn(*args, **kwargs)
 
 
 def process_chunk(fn: Callable[..., Any], chunk: Sequence[tuple[Any, ...]]) -> list[Any]:
@@ -43,6 +71,8 @@ def worker_main(
     close_fds: Sequence[int],
     taken: Any = None,
     slot: int = 0,
+    codec: Codec | None = None,
+    worker_hooks: Hooks | bytes | None = None,
 ) -> None:
     """Body of a worker process: run calls from `calls` until told to stop or retired."""
     for fd in close_fds:  # a forked child inherits the parent's ends of every pipe
@@ -61,8 +91,21 @@ def worker_main(
                 "Exception in initializer:", exc_info=True
             )
             sys.exit(1)  # the parent sees an unexpected exit and breaks the pool
+    # The serializer (None: this module's pickler) and the lifecycle hooks (see hooks).
+    hooks._in_worker = True
+    decode: Callable[[bytes], Any]
+    encode: Callable[[Any], bytes | memoryview]
+    fail: Callable[[int, BaseException], bytes | memoryview]
+    if codec is None:
+        decode, encode, fail = loads, dumps, failure_frame
+    else:
+        decode, encode, fail = codec.loads, codec.dumps, codec.failure_frame
+    if worker_hooks is not None:
+        worker_hooks = hooks.start(worker_hooks, decode)
     frames = reader(calls.fileno())
     send = sender(results)
+    global _announce
+    _announce = partial(send, b"")  # an empty result frame: "starting the next call"
     done = 0
     while max_tasks is None or done < max_tasks:
         try:
@@ -70,24 +113,28 @@ def worker_main(
         except (EOFError, OSError, StopIteration):
             return  # the parent is gone: nobody wants our results
         if not data:
-            return  # STOP (an empty frame)
-        try:
-            work_id, fn, args, kwargs = loads(data)
-        except BaseException as exc:  # noqa: BLE001 - includes SystemExit from __reduce__
-            send(failure_frame(FATAL, exc))
-            sys.exit(1)
-        del data
+            break  # STOP (an empty frame)
         done += 1
         if taken is not None:
-            taken[slot] = done  # the parent may commit one more call in its place
+            # Taken (before unpickling: a worker dying in there was running this call):
+            # the parent may commit one more call in its place.
+            taken[slot] = done
+        try:
+            work_id, fn, args, kwargs = decode(data)
+        except BaseException as exc:  # noqa: BLE001 - includes SystemExit from __reduce__
+            send(fail(FATAL, exc))
+            sys.exit(1)
+        del data
         frame: bytes | memoryview
         try:
-            frame = dumps((work_id, True, fn(*args, **kwargs)))
+            frame = encode((work_id, True, fn(*args, **kwargs)))
         except BaseException as exc:  # noqa: BLE001 - the call's or the result pickling's
-            frame = failure_frame(work_id, exc)
+            frame = fail(work_id, exc)
             del exc
         # Drop the call's references before answering, so objects passed in are
         # collected by the time the caller sees the result.
         del fn, args, kwargs
         send(frame)
         del frame
+    if worker_hooks is not None:  # leaving normally: told to stop, or retired
+        hooks.leave(worker_hooks)
