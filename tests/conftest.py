@@ -8,6 +8,10 @@ Hypothesis profiles
     "fuzz-long": 10,000 examples, for an on-demand run of the differential fuzzer
           (tests/test_fuzz_differential.py, docs/fuzzing.md); the fuzz tests run 300 under "ci".
 
+Slow tests
+    `@pytest.mark.slow` marks the long variant of a trial (tests/test_process_trials.py...):
+    skipped unless pytest runs with `--run-slow` (the quick variant runs by default, in CI).
+
 Coverage (`nox -s coverage`) measures child interpreters too, except those of the import tests
 (see `_import_checks_run_without_coverage`).
 """
@@ -43,6 +47,31 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --------------------------------------------------------------------------- slow tests
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow", action="store_true", default=False,
+        help="also run the tests marked slow (the long variants of the reliability trials)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a long variant, skipped unless pytest runs with --run-slow"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
 
 
 # --------------------------------------------------------------------------- coverage
