@@ -19,3 +19,18 @@ def ident(x: Any) -> Any:
 
 def callback(_f: Any) -> None:
     return None
+
+
+def announce_and_block(fifo: str) -> None:
+    """Write this worker's pid (a line) to the named pipe ``fifo``, then block.
+
+    The recovery row's call to be killed: the parent reads the pid, so it knows the call
+    is running and which worker runs it, then SIGKILLs that worker. The sleep is only
+    "block until killed" (bounded, should the kill never come), not an ordering device.
+    """
+    import os
+    import time
+
+    with open(fifo, "w") as fh:
+        fh.write(f"{os.getpid()}\n")
+    time.sleep(600)

@@ -39,6 +39,8 @@ class Row:
     process: bool = False  # a process-pool row: loky gets a column
     steady: bool = False  # a steady-state process row: must beat loky
     mem: bool = False  # also report peak traced memory (tracemalloc)
+    geomean: bool = True  # False: the sides do different work; shown, not in the geomean
+    note: str = ""  # printed under the table (why the sides differ)
     desc: str = ""
 
 
@@ -217,6 +219,36 @@ ROWS = [
         floor="floor_fork_join",
         process=True,
         desc="shutdown(wait=True) of a warm pool of 2",
+    ),
+    Row(
+        "process_cloudpickle",
+        "task",
+        2_000,
+        100,
+        floor="floor_pipe",
+        process=True,
+        geomean=False,
+        note=(
+            'futures_impl with serializer="cloudpickle"; the stdlib cannot use cloudpickle'
+            " (pickle); loky pickles calls with cloudpickle by default; not in geomean"
+        ),
+        desc='process_submit\'s loop, futures_impl with serializer="cloudpickle"',
+    ),
+    Row(
+        "process_recovery",
+        "recovery",
+        20,
+        2,
+        scale="ms",
+        reps=2,
+        floor="floor_fork_join",
+        process=True,
+        geomean=False,
+        note=(
+            "futures_impl with survive_worker_death=True goes on; the stdlib's pool breaks"
+            " (recovery = a new pool + the call); loky: get_reusable_executor(); not in geomean"
+        ),
+        desc="SIGKILL a worker running a call, until the next call's result",
     ),
     Row(
         "import",

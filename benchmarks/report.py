@@ -4,8 +4,10 @@ Ratio = median(futures_impl) / median(stdlib) per unit, on the same
 interpreter in the same run.  A row passes when its ratio is at most its
 target (or ``DEFAULT_CEILING`` when it has none).  The geometric mean covers
 every timed row where both sides do the same work; a row where they cannot
-(``thread_map_gen_buffersize`` on a stdlib without ``buffersize``) is shown
-but left out, and says why.
+(``thread_map_gen_buffersize`` on a stdlib without ``buffersize``, the rows of
+issue 14's options, ``Row.geomean=False``) is shown but left out, and says why.
+A side that skipped a row (``scenarios.Skip``: an option it does not have) has no
+cost there; the row has no ratio and its note gives the reason.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ def progress_line(row: Row, res: dict[str, Any]) -> str:
     parts.append(f"ratio {fmt_ratio(_div(med.get('impl'), med.get('stdlib')))}")
     for side, errs in res["errors"].items():
         parts.append(f"{side} FAILED {len(errs)}x: {errs[0]}")
+    for side, reason in res.get("skipped", {}).items():
+        parts.append(f"{side} skipped: {reason}")
     if "seconds" in res:
         parts.append(f"({res['seconds']} s)")
     return "  ".join(parts)
@@ -84,6 +88,11 @@ def build(
         limit = row.target if row.target is not None else DEFAULT_CEILING
         notes = []
         in_geomean = True
+        if not row.geomean:
+            in_geomean = False
+            notes.append(row.note or "the sides do different work; not in geomean")
+        for side, reason in sorted(res.get("skipped", {}).items()):
+            notes.append(f"{side} skipped: {reason}")
         if row.name == "thread_map_gen_buffersize" and res["has_buffersize"].get("stdlib") is False:
             in_geomean = False
             notes.append(
@@ -127,6 +136,7 @@ def build(
                 "cpu_samples": res.get("cpu_samples"),
                 "seconds": res.get("seconds"),
                 "errors": res["errors"],
+                "skipped": res.get("skipped", {}),
                 "notes": notes,
             }
         )

@@ -134,12 +134,15 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
     cpu: dict[str, list[float]] = {s: [] for s in sides}
     mem: dict[str, list[int]] = {s: [] for s in sides}
     errors: dict[str, list[str]] = {s: [] for s in sides}
+    skipped: dict[str, str] = {}
     has_buffersize: dict[str, Any] = {}
     paired: list[float] = []
     for rnd in range(args.rounds):
         order = sides if rnd % 2 == 0 else sides[::-1]
         this_round: dict[str, float] = {}
         for side in order:
+            if side in skipped:  # it said why once; the next rounds would say the same
+                continue
             spec = {
                 "kind": "import" if row.name == "import" else "scenario",
                 "name": row.name,
@@ -154,6 +157,9 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
                 res = run_worker(spec, args.timeout)
             except WorkerFailed as e:
                 errors[side].append(str(e))
+                continue
+            if res.get("skipped"):
+                skipped[side] = res["skipped"]
                 continue
             samples[side].extend(res["samples"])
             cpu[side].extend(res.get("cpu_samples") or [])
@@ -175,6 +181,7 @@ def measure_row(row: Row, sides: list[str], args: argparse.Namespace) -> dict[st
         "cpu_median": {s: _median(v) for s, v in cpu.items()},
         "mem_peak": {s: max(v) if v else None for s, v in mem.items()},
         "errors": {s: v for s, v in errors.items() if v},
+        "skipped": skipped,
         "has_buffersize": has_buffersize,
         "paired_ratios": paired,
     }

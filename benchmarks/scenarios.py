@@ -16,8 +16,12 @@ Nothing here may use ``sleep()`` to order threads: hand-offs use
 from __future__ import annotations
 
 import itertools
+import os
+import select
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -25,7 +29,11 @@ from queue import SimpleQueue
 from time import perf_counter, process_time
 from typing import Any, Callable
 
-from ._tasks import callback, ident
+from ._tasks import announce_and_block, callback, ident
+
+
+class Skip(Exception):
+    """A side cannot run this row here (e.g. an option not built yet): the reason."""
 
 
 class Span(tuple):  # type: ignore[type-arg]
@@ -358,6 +366,124 @@ def process_map_64(api: Any, n: int) -> Result:
     return _process_map(api, n, 64)
 
 
+# ---------------------------------------------------------------- robust pool options (issue 14)
+
+
+def _option_pool(api: Any, **options: Any) -> Any:
+    """futures_impl's pool with issue-14 options, or Skip when it has no such keyword."""
+    try:
+        return api.ProcessPoolExecutor(PROCS, **options)
+    except TypeError as e:  # "unexpected keyword argument": not built (or another --impl)
+        raise Skip(f"no {', '.join(options)} keyword ({e})") from None
+    except ImportError as e:  # serializer="cloudpickle" without the package
+        raise Skip(str(e)) from None
+
+
+def process_cloudpickle(api: Any, n: int) -> Result:
+    """process_submit's loop, futures_impl with serializer="cloudpickle".
+
+    The stdlib cannot use cloudpickle: its side pickles with pickle (the row compares
+    what each offers for "send me a lambda"). loky serializes calls with cloudpickle by
+    default, so its side is its plain ProcessPoolExecutor.
+    """
+    if api.side == "impl":
+        ex = _option_pool(api, serializer="cloudpickle")
+        _prime_procs(ex)
+    else:
+        ex = _process_pool(api)
+    try:
+        submit = ex.submit
+        t0 = now()
+        fs = [submit(ident, i) for i in range(n)]
+        for f in fs:
+            f.result()
+        t = now() - t0
+    finally:
+        ex.shutdown(wait=True)
+    return t, n
+
+
+RECOVERY_TIMEOUT = 60.0  # seconds: a bound on each wait of the recovery row (hang detector)
+
+
+def _announced_pid(fifo: str, fd: int) -> int:
+    """The pid written by ``announce_and_block`` into the named pipe open as ``fd``."""
+    buf = b""
+    while not buf.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], RECOVERY_TIMEOUT)
+        chunk = os.read(fd, 64) if ready else b""
+        if not chunk:
+            raise RuntimeError(f"no worker announced itself on {fifo} (got {buf!r})")
+        buf += chunk
+    return int(buf)
+
+
+def process_recovery(api: Any, n: int) -> Result:
+    """From SIGKILL of a worker running a call to the next call's result, n rounds.
+
+    A warm pool of 2 runs a call that blocks; its worker is killed (SIGKILL) and the
+    clock starts. Then, as a user would: wait for the killed call's future to fail, then
+    submit one call and take its result. futures_impl runs with survive_worker_death=True
+    (the pool goes on; an error there fails the row). The stdlib's pool breaks: its
+    recovery is what its users do, a new pool (the failed submit, the new pool's start
+    and its first call are timed). loky's side uses get_reusable_executor(), which hands
+    out a new executor once the old one is broken. The old pools are shut down untimed.
+    """
+    if api.side == "impl":
+
+        def make() -> Any:
+            return _option_pool(api, survive_worker_death=True)
+
+        broken: tuple[type[BaseException], ...] = ()  # it must not break
+    elif api.side == "loky":
+
+        def make() -> Any:
+            return api.get_reusable_executor(max_workers=PROCS)
+
+        broken = (api.BrokenProcessPool,)
+    else:
+
+        def make() -> Any:
+            return api.ProcessPoolExecutor(PROCS)
+
+        broken = (api.BrokenExecutor,)
+    ex = make()
+    _prime_procs(ex)
+    total = Span((0.0, 0.0))
+    with tempfile.TemporaryDirectory(prefix="bench-recovery-") as tmp:
+        fifo = os.path.join(tmp, "pid")
+        os.mkfifo(fifo)
+        try:
+            for _ in range(n):
+                fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+                try:
+                    blocked = ex.submit(announce_and_block, fifo)
+                    pid = _announced_pid(fifo, fd)
+                finally:
+                    os.close(fd)
+                old = []
+                t0 = now()
+                os.kill(pid, signal.SIGKILL)
+                if blocked.exception(timeout=RECOVERY_TIMEOUT) is None:
+                    raise RuntimeError("the killed call did not fail")
+                while True:
+                    try:
+                        ex.submit(ident, 1).result(timeout=RECOVERY_TIMEOUT)
+                        break
+                    except broken:
+                        if len(old) > 2:
+                            raise
+                        old.append(ex)
+                        ex = make()
+                total += now() - t0
+                for pool in old:
+                    pool.shutdown(wait=True)
+                _prime_procs(ex)  # back to a warm pool of 2 before the next kill
+        finally:
+            ex.shutdown(wait=True)
+    return total, n
+
+
 # ---------------------------------------------------------------- import
 
 
@@ -414,7 +540,9 @@ FUNCTIONS: dict[str, Callable[[Any, int], Result]] = {
         process_map_1,
         process_map_64,
         process_shutdown,
+        process_cloudpickle,
+        process_recovery,
     )
 }
 
-__all__ = ["FUNCTIONS", "import_module_wall"]
+__all__ = ["FUNCTIONS", "Skip", "import_module_wall"]

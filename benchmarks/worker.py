@@ -6,7 +6,9 @@ SPEC is a JSON object: ``kind`` ("scenario", "floor" or "import"), ``name``,
 worker runs one warm-up, then ``reps`` timed repetitions (a ``gc.collect()``
 before each), and prints one JSON line: per-unit seconds of each repetition,
 their CPU time (the measuring process, all its threads), plus the peak traced memory
-of one extra run when ``mem`` is set.
+of one extra run when ``mem`` is set.  A scenario that raises ``scenarios.Skip`` in
+its warm-up (an option this side does not have) yields no samples and ``skipped``:
+the reason.
 The parent (``runner``) owns interleaving, timeouts and statistics.
 """
 
@@ -85,12 +87,16 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             out["samples"].append(secs / units)
         return out
 
-    from .scenarios import FUNCTIONS
+    from .scenarios import FUNCTIONS, Skip
 
     api = Api(spec["side"], spec["module"])
     out["has_buffersize"] = api.has_buffersize
     func = FUNCTIONS[spec["name"]]
-    func(api, spec["warmup_n"])
+    try:
+        func(api, spec["warmup_n"])
+    except Skip as e:  # this side cannot run the row here: say why, measure nothing
+        out["skipped"] = str(e)
+        return out
     for _ in range(reps):
         gc.collect()
         (wall, cpu), units = func(api, n)
