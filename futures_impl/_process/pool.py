@@ -210,7 +210,10 @@ class _Pool:
                                      self.max_tasks, close_fds, taken, slot)
             if self.codec is not None or self.worker_hooks is not None:
                 args += (self.codec, self.worker_hooks)
-            process = self.spawn(self.ctx, worker_main, args)
+            if self.codec is None:
+                process = self.spawn(self.ctx, worker_main, args)
+            else:  # see wire.Codec.start
+                process = self.codec.start(self.spawn, self.ctx, worker_main, args)
         except BaseException:
             for conn in (call_r, call_w, res_r, res_w):
                 conn.close()

@@ -291,6 +291,23 @@ class Codec:
     def failure_frame(self, work_id: int, exc: BaseException) -> Frame:
         return failure_frame(work_id, exc, self.dumps)
 
+    def start(self, spawn: Callable[..., Any], ctx: Any, target: Callable[..., None],
+              args: tuple[Any, ...]) -> Any:
+        """spawn(ctx, target, args), for a pool with this codec. A program read from stdin
+        has the __main__ path "<stdin>", which multiprocessing makes a spawned worker run
+        (and fail: no such file); this codec sends what __main__ defines by value, so the
+        worker needs no __main__: hide the pseudo-path while the worker starts."""
+        main = sys.modules.get("__main__")
+        path = getattr(main, "__file__", None)
+        if (not isinstance(path, str) or not path.startswith("<")
+                or ctx.get_start_method() == "fork"):
+            return spawn(ctx, target, args)
+        del main.__file__  # type: ignore[union-attr]
+        try:
+            return spawn(ctx, target, args)
+        finally:
+            main.__file__ = path  # type: ignore[union-attr]
+
     def decode_result(self, data: bytes) -> Any:
         if data[:len(FALLBACK)] == FALLBACK:
             with memoryview(data) as view:
