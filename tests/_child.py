@@ -1,7 +1,7 @@
 """A child Python program driven line by line (issue 14's interrupt and exit tests).
 
-`Child` runs `python -c PROGRAM` from the repository root with futures_impl importable,
-reads its stdout and stderr on two threads (so neither pipe can fill up and block it),
+`Child` runs `python -c PROGRAM` (or a script) from the repository root with futures_impl
+importable, reads its stdout and stderr on two threads (so neither pipe can fill up and block it),
 and lets a test wait for a line (`expect`), signal it, and wait for its end. Every wait
 has a timeout: a child that hangs fails the test and is killed (its whole process group
 when it was started in a session of its own), it never blocks the run.
@@ -22,10 +22,11 @@ HANG_GUARD = 90.0  # seconds: only ever a guard against a hang, never a measurem
 
 
 class Child:
-    def __init__(self, program: str, *args: str, new_session: bool = False) -> None:
+    def __init__(self, *argv: str, new_session: bool = False) -> None:
+        """Run `python *argv` (e.g. "-c", PROGRAM, ... or a script's path, ...)."""
         self.new_session = new_session
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", program, *args],
+            [sys.executable, *argv],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": ROOT, "PYTHONUNBUFFERED": "1"},
             stdin=subprocess.PIPE,

@@ -70,7 +70,7 @@ def _count(out: str, word: str) -> int:
 def test_exit_does_not_wait_for_a_pool_made_with_wait_at_exit_false() -> None:
     """The child exits although its two running calls never end, and the calls still
     queued are cancelled, not run (gh-80961, gh-86575: the stdlib waits for all 21)."""
-    child = Child(PROGRAM, "futures_impl", "blocked")
+    child = Child("-c", PROGRAM, "futures_impl", "blocked")
     code = child.finish()
     assert code == 0, child.stderr
     out = child.stdout
@@ -86,7 +86,7 @@ def test_exit_waits_for_a_shut_down_pool_by_default(module: str) -> None:
     """Default (and the stdlib): exit waits until every queued map call has run. The
     calls are released only once the main thread has returned ("main done"), so all 21
     finishing proves the interpreter waited for them."""
-    child = Child(PROGRAM, module, "released")
+    child = Child("-c", PROGRAM, module, "released")
     child.expect("main done")
     code = child.finish()  # closes stdin: the calls go on
     assert code == 0, child.stderr

@@ -1,0 +1,242 @@
+"""Ctrl-C and process pools: ProcessPoolExecutor(stop_on_interrupt=True) (issue 14).
+
+gh-125886: a terminal's Ctrl-C sends SIGINT to the whole process group. In the stdlib,
+each busy worker raises KeyboardInterrupt inside its call (the call's future fails with
+it) and takes the next queued call; the main program's KeyboardInterrupt leaves the
+`with` block, whose shutdown(wait=True) then waits for every queued call: one Ctrl-C does
+not stop the program (with long calls it hangs; a second Ctrl-C leaves workers running,
+orphaned). `test_without_the_option_queued_calls_start_after_ctrl_c` shows that on the
+stdlib (and on futures_impl's default, the same) without waiting for it: it sees a queued
+call start after the Ctrl-C, then kills the program.
+
+With stop_on_interrupt=True: the workers ignore SIGINT; the KeyboardInterrupt (in
+result()/exception(), map() iteration, the `with` body or its exit) cancels every
+unsettled call (CANCELLED_AND_NOTIFIED: wait() returns), kills the workers and shuts the
+pool down before it propagates. Every scenario runs in a child process (its own session,
+so SIGINT can go to its whole process group as a terminal sends it). Nothing is timed:
+the tests assert exit statuses, future states, which calls started, and that no worker
+pid is alive afterwards; timeouts are hang guards only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+from _child import Child, pid_alive
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
+
+METHODS = ["fork", "spawn", "forkserver"]
+
+# The child program. argv: module ("futures_impl" | "stdlib"), start method, scenario.
+PROGRAM = textwrap.dedent(
+    """
+    import os, signal, sys, threading, time
+    import multiprocessing as mp
+
+    module, method, scenario = sys.argv[1:4]
+    if module == "stdlib":
+        from concurrent.futures import ProcessPoolExecutor, wait
+        options = {}
+    else:
+        from futures_impl.process import ProcessPoolExecutor
+        from futures_impl import wait
+        options = {} if scenario == "default" else {"stop_on_interrupt": True}
+
+    def say(text):  # one write per line: lines from several processes never interleave
+        os.write(1, (text + "\\n").encode())
+
+    def init(semaphore, event):
+        global started, go
+        started, go = semaphore, event
+
+    def work(i):
+        say(f"started {i} {os.getpid()}")
+        started.release()
+        go.wait(600)  # set by the "worker-sigint" scenario only; otherwise a long call
+        return i
+
+    def main_blocked_in(name):
+        # The main thread is inside `name` (its innermost frames: it is blocked there).
+        frame = sys._current_frames().get(threading.main_thread().ident)
+        names = []
+        while frame is not None:
+            names.append(frame.f_code.co_name)
+            frame = frame.f_back
+        return name in names[:8]
+
+    def interrupt_main_when_blocked_in(name):
+        # Ctrl-C while the main thread waits in `name` (a real SIGINT, to that thread).
+        def run():
+            for _ in range(60000):  # a hang guard: about a minute
+                if main_blocked_in(name):
+                    break
+                time.sleep(0.001)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        threading.Thread(target=run, daemon=True).start()
+
+    if __name__ == "__main__":
+        ctx = mp.get_context(method)
+        semaphore, event = ctx.Semaphore(0), ctx.Event()
+        ex = ProcessPoolExecutor(2, mp_context=ctx, initializer=init,
+                                 initargs=(semaphore, event), **options)
+        fs = []
+        try:
+            with ex:
+                if scenario != "map":
+                    fs = [ex.submit(work, i) for i in range(10)]
+                else:
+                    results = ex.map(work, range(10))
+                for _ in range(2):
+                    assert semaphore.acquire(timeout=60), "the first calls did not start"
+                pids = sorted(p.pid for p in ex._processes.values())
+                say("ready " + " ".join(map(str, pids)))
+                if scenario in ("ctrl-c", "default"):
+                    fs[0].result()  # the test sends SIGINT to the process group
+                elif scenario == "worker-sigint":
+                    sys.stdin.readline()  # the test has sent SIGINT to each worker
+                    event.set()
+                    for f in fs:
+                        try:
+                            f.result(timeout=60)
+                        except BaseException as exc:
+                            say(f"failed {type(exc).__name__}")
+                    say("all settled")
+                elif scenario == "result":
+                    interrupt_main_when_blocked_in("_sleep")
+                    fs[0].result()
+                elif scenario == "exception":
+                    interrupt_main_when_blocked_in("_sleep")
+                    fs[0].exception()
+                elif scenario == "map":
+                    interrupt_main_when_blocked_in("_sleep")
+                    for r in results:
+                        pass
+                elif scenario == "body":
+                    raise KeyboardInterrupt
+                elif scenario == "exit":
+                    interrupt_main_when_blocked_in("shutdown")
+                # leaving the block: __exit__ waits (interrupted in the "exit" scenario)
+        except KeyboardInterrupt:
+            done, _ = wait(fs, timeout=60)
+            states = ",".join(sorted({f._state for f in fs})) or "-"
+            try:
+                ex.submit(work, 0)
+                refused = "no"
+            except RuntimeError:
+                refused = "yes"
+            say(f"interrupted settled={len(done)} states={states} refused={refused}")
+            raise
+    """
+)
+
+
+@pytest.fixture
+def program(tmp_path: Path) -> str:
+    path = tmp_path / "interrupt_program.py"  # a file: spawn and forkserver import it
+    path.write_text(PROGRAM)
+    return str(path)
+
+
+def _started(out: str) -> set[int]:
+    return {int(line.split()[1]) for line in out.splitlines() if line.startswith("started ")}
+
+
+def _check_stopped(child: Child, pids: list[int], code: int | None, futures: int) -> None:
+    out, err = child.stdout, child.stderr
+    # The KeyboardInterrupt propagated: Python ends an uncaught one by SIGINT.
+    assert code == -signal.SIGINT, (code, out, err)
+    assert err.count("Traceback") == 1, err  # the main process's own, nobody else's
+    assert err.rstrip().endswith("KeyboardInterrupt"), err
+    assert "Process " not in err, err  # no "Process ForkProcess-1:" worker traceback
+    states = "CANCELLED_AND_NOTIFIED" if futures else "-"
+    assert f"interrupted settled={futures} states={states} refused=yes" in out, out
+    assert _started(out) == {0, 1}, out  # no queued call started after the Ctrl-C
+    assert [pid for pid in pids if pid_alive(pid)] == [], "a worker outlived the program"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_one_ctrl_c_stops_the_pool_and_leaves_no_worker(program: str, method: str) -> None:
+    """gh-125886: one SIGINT to the process group (a terminal's Ctrl-C) while long calls
+    run: the program ends by its KeyboardInterrupt (one traceback, the main process's),
+    every call is cancelled, no queued call starts, no worker is left alive."""
+    child = Child(program, "futures_impl", method, "ctrl-c", new_session=True)
+    try:
+        pids = [int(pid) for pid in child.expect("ready").split()[1:]]
+        child.interrupt()
+        code = child.finish()
+        _check_stopped(child, pids, code, 10)
+    finally:
+        child.kill()
+
+
+@pytest.mark.parametrize("scenario", ["result", "exception", "map", "body", "exit"])
+def test_keyboard_interrupt_stops_the_pool(program: str, scenario: str) -> None:
+    """Each place a KeyboardInterrupt is caught: waiting in result() or exception(), in
+    map()'s iteration, raised in the `with` body, or landing while __exit__ waits."""
+    child = Child(program, "futures_impl", "fork", scenario, new_session=True)
+    try:
+        pids = [int(pid) for pid in child.expect("ready").split()[1:]]
+        code = child.finish()
+        _check_stopped(child, pids, code, 0 if scenario == "map" else 10)
+    finally:
+        child.kill()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_workers_ignore_sigint(program: str, method: str) -> None:
+    """SIGINT sent to each worker changes nothing: their calls complete with their
+    results, no worker prints a traceback. (The stdlib's workers raise KeyboardInterrupt
+    in the call: see the next test.)"""
+    child = Child(program, "futures_impl", method, "worker-sigint", new_session=True)
+    try:
+        for pid in [int(pid) for pid in child.expect("ready").split()[1:]]:
+            os.kill(pid, signal.SIGINT)
+        assert child.proc.stdin is not None
+        child.proc.stdin.write("go\n")
+        child.proc.stdin.flush()
+        child.expect("all settled")
+        code = child.finish()
+        assert code == 0, child.stderr
+        assert "failed" not in child.stdout, child.stdout
+        assert "Traceback" not in child.stderr, child.stderr
+    finally:
+        child.kill()
+
+
+def test_stdlib_workers_take_sigint_into_their_calls(program: str) -> None:
+    """The reference for the previous test: without the option, a SIGINT sent to a
+    worker reaches its call (the call fails with KeyboardInterrupt, or the worker prints
+    a traceback and dies)."""
+    child = Child(program, "stdlib", "fork", "worker-sigint", new_session=True)
+    try:
+        for pid in [int(pid) for pid in child.expect("ready").split()[1:]]:
+            os.kill(pid, signal.SIGINT)
+        assert child.proc.stdin is not None
+        child.proc.stdin.write("go\n")
+        child.proc.stdin.flush()
+        child.expect("all settled")
+        child.finish()
+        assert "failed" in child.stdout or "Traceback" in child.stderr, child.stdout
+    finally:
+        child.kill()
+
+
+@pytest.mark.parametrize("module", ["futures_impl", "stdlib"])
+def test_without_the_option_queued_calls_start_after_ctrl_c(program: str, module: str) -> None:
+    """gh-125886 as the stdlib has it (and futures_impl by default): after one Ctrl-C to
+    the process group, the workers go on with the queued calls (call 2 starts) while the
+    main program waits in the `with` block's exit; with long calls it would hang there
+    for hours. Seen here without waiting for the hang: once call 2 starts, the test
+    kills the program's process group."""
+    child = Child(program, module, "fork", "default", new_session=True)
+    try:
+        child.expect("ready")
+        child.interrupt()
+        child.expect("started 2")
+    finally:
+        child.kill()
