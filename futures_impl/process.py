@@ -323,9 +323,10 @@ class ProcessPoolExecutor(_base.Executor):
                     raise RuntimeError("cannot schedule new futures after interpreter shutdown")
                 if not pool.started:
                     self._start_locked()
-                if timeout is not None and frame is not None:
-                    pool.timeouts[work_id] = timeout
-                    pool.announcing = True
+                if frame is not None:
+                    pool.calls[work_id] = (fn, args, kwargs, timeout)
+                    if timeout is not None:
+                        pool.announcing = True
                 pool.place_locked(work_id, frame, future)
             except BaseException:
                 # The traceback keeps this frame: drop the pickled call (a buffer export

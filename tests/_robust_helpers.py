@@ -93,3 +93,25 @@ def _rebuild(parent: int) -> BreaksInWorker:
 
 def identity(x: Any) -> Any:
     return x
+
+
+REBUILT_IN_PARENT: list[int] = []  # pids of parents that rebuilt a KillsWorkerWhenRebuilt
+
+
+class KillsWorkerWhenRebuilt:
+    """Unpickling it kills a worker (SIGKILL); in the parent it only records that it was
+    rebuilt there, which must never happen (the parent must not run a call's code)."""
+
+    def __init__(self) -> None:
+        self.parent = os.getpid()
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_and_kill, (self.parent,))
+
+
+def _rebuild_and_kill(parent: int) -> KillsWorkerWhenRebuilt:
+    if os.getpid() == parent:
+        REBUILT_IN_PARENT.append(parent)
+        return KillsWorkerWhenRebuilt()
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")

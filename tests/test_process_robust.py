@@ -310,3 +310,18 @@ def test_error_pickles_with_its_attributes() -> None:
     timed = TaskTimeoutError("t", 1.5, 7, "g()")
     copy2 = pickle.loads(pickle.dumps(timed))
     assert (copy2.timeout, copy2.pid, copy2.call, str(copy2)) == (1.5, 7, "g()", "t")
+
+
+@pytest.mark.parametrize("survive", [False, True])
+def test_naming_the_call_never_unpickles_it_in_the_parent(survive: bool) -> None:
+    """The error names the call from the objects given to submit(): rebuilding its frame
+    in the parent would run the call's own code there (CPython's test_crash_at_task_unpickle
+    crashes the interpreter that way)."""
+    ctx = multiprocessing.get_context("fork")
+    helpers.REBUILT_IN_PARENT.clear()
+    with ProcessPoolExecutor(1, mp_context=ctx, survive_worker_death=survive) as ex:
+        error = ex.submit(helpers.identity, helpers.KillsWorkerWhenRebuilt()).exception(BOUND)
+    assert isinstance(error, BrokenProcessPool)
+    text = str(error) if survive else str(error.__cause__)
+    assert "_robust_helpers.identity(<" in text and "SIGKILL" in text
+    assert helpers.REBUILT_IN_PARENT == []

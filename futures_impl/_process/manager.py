@@ -165,12 +165,12 @@ class _Manager:
         code = w.process.exitcode
         pool = self.pool
         lost: _base.Future[Any] | None = None  # the call it was running, if it failed
-        running_frame = None
+        call = None
         with pool.lock:
             broken = bool(pool.broken)
             running = robust.running_call_locked(pool, w)  # before its slot is freed
             if running:
-                running_frame = w.queued[0][2]
+                call = robust.describe(pool, w.queued[0][0])
             expected = not w.queued and (w.retired or w.stopping or w.budget == 0
                                          or pool.forced)
             # Killed by the pool (a timeout, a cancel), or dead with survive_worker_death
@@ -180,8 +180,9 @@ class _Manager:
                     w.killed or (pool.survive and (code != 1 or int(w.taken[w.slot]) > 0))):
                 expected = True
                 if running:
-                    lost = pool.pending.pop(w.queued[0][0], None)
-                    w.queued.popleft()
+                    head = w.queued.popleft()[0]
+                    lost = pool.pending.pop(head, None)
+                    pool.calls.pop(head, None)
                 robust.requeue_locked(pool, w)
             pool.workers.remove(w)
             pool.processes.pop(w.pid, None)
@@ -196,7 +197,6 @@ class _Manager:
         if expected and lost is None:
             return
         how, signal = exit_description(code, w.killed)
-        call = robust.describe(running_frame)
         text = f"Process {w.pid} terminated abruptly with {how}"
         if call is not None:
             text += f" while running {call}"
@@ -278,6 +278,7 @@ class _Manager:
         with pool.lock:
             leftovers = list(pool.pending.values())
             pool.pending.clear()
+            pool.calls.clear()
             pool.backlog.clear()
             for w in pool.workers:
                 # Drop the call frames kept for re-sending (buffer exports of pickled

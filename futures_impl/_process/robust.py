@@ -31,7 +31,6 @@ import time
 from .. import _base
 from .errors import TaskTimeoutError, describe_call
 from .pool import settle
-from .wire import loads
 from .worker import Announced
 
 TYPE_CHECKING = False
@@ -41,17 +40,20 @@ if TYPE_CHECKING:
     from .pool import _Pool, _Worker
 
 
-def describe(frame: bytes | memoryview | None) -> str | None:
-    """The call a call frame holds, as `module.qualname(args...)`; None if unreadable."""
-    if frame is None:
+def describe(pool: _Pool, work_id: int) -> str | None:
+    """Call `work_id` as `module.qualname(args...)` (under pool.lock); None if unknown.
+    From the objects submit() was given: unpickling its frame would run the call's own
+    code (a __reduce__ that crashes, say) in the parent."""
+    call = pool.calls.get(work_id)
+    if call is None:
         return None
-    try:
-        _, fn, args, kwargs = loads(frame)
-    except BaseException:  # noqa: BLE001 - a description is best effort
-        return None
+    fn, args, kwargs, _ = call
     if isinstance(fn, Announced):
         fn = fn.fn
-    return describe_call(fn, args, kwargs)
+    try:
+        return describe_call(fn, args, kwargs)
+    except Exception:  # noqa: BLE001 - a repr that fails: a description is best effort
+        return getattr(fn, "__qualname__", None)
 
 
 def running_call_locked(pool: _Pool, w: _Worker) -> bool:
@@ -107,7 +109,7 @@ def cancel_running_call(pool: _Pool, future: _base.Future[Any]) -> bool:
         # Off `pending`, nobody else settles it; in the backlog (sent back by a dead
         # worker) it is dropped when reached.
         del pool.pending[work_id]
-        pool.timeouts.pop(work_id, None)
+        pool.calls.pop(work_id, None)
         if victim is not None:
             kill_locked(victim)
     if victim is not None:
@@ -134,7 +136,8 @@ def book_locked(pool: _Pool, w: _Worker, messages: list[bytes],
             results.append(message)
         elif w.queued and not w.killed:
             work_id = w.queued[0][0]
-            timeout = pool.timeouts.get(work_id)
+            call = pool.calls.get(work_id)
+            timeout = None if call is None else call[3]
             if timeout is not None:
                 w.deadline = now + timeout
                 w.deadline_id = work_id
@@ -157,14 +160,13 @@ def expire(pool: _Pool) -> float | None:
                     soonest = deadline
                 continue
             work_id = w.deadline_id
-            timeout = pool.timeouts.pop(work_id, 0.0)
+            call = describe(pool, work_id)
+            timeout = pool.calls.pop(work_id, (None, None, None, 0.0))[3] or 0.0
             future = pool.pending.pop(work_id, None)
-            frame = next((booked[2] for booked in w.queued if booked[0] == work_id), None)
             kill_locked(w)
-            expired.append((w, future, timeout, frame))
-    for w, future, timeout, frame in expired:
+            expired.append((w, future, timeout, call))
+    for w, future, timeout, call in expired:
         kill(w)
-        call = describe(frame)
         error = TaskTimeoutError(
             f"{call or 'the call'} ran longer than its timeout of {timeout:g} s: its worker"
             f" (pid {w.pid}) was killed and replaced",
