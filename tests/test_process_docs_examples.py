@@ -4,9 +4,11 @@ Each ```python block of that part (up to the next `## ` heading) is a complete p
 is written to a file and run with `sys.executable` in its own session (process group),
 with the repository on PYTHONPATH and a bounded timeout. It must exit 0, print no
 traceback (the examples catch what they expect; workers must not print any, which is
-what `stop_on_interrupt` promises), and leave no process of its group behind (no
-orphaned worker, no left-over manager). A block preceded by a `<!-- not run` comment is
-shown output, not a program, and is skipped; so is any non-python block.
+what `stop_on_interrupt` promises), print what the `<!-- expect: REGEX -->` lines right
+after the block say (each pattern searched in its stdout), and leave no process of its
+group behind (no orphaned worker, no left-over manager). A block preceded by a
+`<!-- not run` comment is shown output, not a program, and is skipped; so is any
+non-python block.
 
 A block that uses an option or name of issue 14 not built yet is skipped, naming it (the
 docs were written from the agreed API while the features were being built); once the
@@ -39,13 +41,17 @@ pytestmark = [
 ]
 
 
-def _blocks() -> list[tuple[str, str]]:
-    """(id, code) of each runnable ```python block of the part, in order."""
+EXPECT = re.compile(r"^<!-- expect: (.*) -->$")
+
+
+def _blocks() -> list[tuple[str, str, list[str]]]:
+    """(id, code, expected patterns) of each runnable ```python block of the part, in
+    order; the patterns are the `<!-- expect: REGEX -->` lines right after the block."""
     with open(DOC, encoding="utf-8") as fh:
         lines = fh.read().splitlines()
     start = lines.index(PART)
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, list[str]]] = []
     section = "intro"
     counts: dict[str, int] = {}
     i = start + 1
@@ -59,7 +65,13 @@ def _blocks() -> list[tuple[str, str]]:
             previous = next((lines[k] for k in range(i - 1, start, -1) if lines[k].strip()), "")
             if lang == "python" and not previous.startswith("<!-- not run"):
                 counts[section] = counts.get(section, 0) + 1
-                out.append((f"{section}-{counts[section]}", "\n".join(lines[i + 1 : j]) + "\n"))
+                expects = []
+                k = j + 1
+                while k < end and EXPECT.match(lines[k]):
+                    expects.append(EXPECT.match(lines[k]).group(1))  # type: ignore[union-attr]
+                    k += 1
+                code = "\n".join(lines[i + 1 : j]) + "\n"
+                out.append((f"{section}-{counts[section]}", code, expects))
             i = j
         i += 1
     return out
@@ -121,15 +133,18 @@ def _group_members(pgid: int) -> list[str]:
 
 
 def test_the_part_has_examples() -> None:
-    sections = {ident.rsplit("-", 1)[0] for ident, _ in BLOCKS}
-    assert len(BLOCKS) >= 9, [ident for ident, _ in BLOCKS]
+    sections = {ident.rsplit("-", 1)[0] for ident, _, _ in BLOCKS}
+    assert len(BLOCKS) >= 9, [ident for ident, _, _ in BLOCKS]
     assert len(sections) >= 7, sections
-    for _, code in BLOCKS:
-        assert 'if __name__ == "__main__":' in code
+    for ident, code, expects in BLOCKS:
+        assert 'if __name__ == "__main__":' in code, ident
+        assert expects, f"{ident}: no <!-- expect: --> line says what it prints"
+        for pattern in expects:
+            re.compile(pattern)
 
 
-@pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[i for i, _ in BLOCKS])
-def test_example_runs(code: str, tmp_path: object) -> None:
+@pytest.mark.parametrize(("code", "expects"), [b[1:] for b in BLOCKS], ids=[b[0] for b in BLOCKS])
+def test_example_runs(code: str, expects: list[str], tmp_path: object) -> None:
     missing = _missing(code)
     if missing:
         pytest.skip("not built yet: " + ", ".join(missing))
@@ -156,7 +171,8 @@ def test_example_runs(code: str, tmp_path: object) -> None:
     try:
         assert proc.returncode == 0, f"exit {proc.returncode}\nstdout:\n{out}\nstderr:\n{err}"
         assert "Traceback" not in err, err
-        assert out.strip(), "the example printed nothing"
+        for pattern in expects:
+            assert re.search(pattern, out), f"{pattern!r} not in what it printed:\n{out}"
         wait_until(lambda: not _group_members(proc.pid), "the example's processes to be gone")
     finally:
         try:
