@@ -187,6 +187,18 @@ def test_a_serializer_that_cannot_write_the_exception(method: str) -> None:
         assert executor.submit(helpers.twice, 3).result(RESULT_TIMEOUT) == 6
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_a_serializer_that_does_not_rebuild_the_exception(method: str) -> None:
+    """Its loads() gives text where the exception was: that future fails (not the
+    manager thread: the future used to hang), the pool goes on."""
+    with pool(method, serializer=helpers.ExceptionsAsText) as executor:
+        exc = executor.submit(helpers.fail_with, "lost").exception(RESULT_TIMEOUT)
+        assert isinstance(exc, BrokenProcessPool), repr(exc)
+        assert "did not rebuild the call's exception" in str(exc.__cause__)
+        assert "ValueError('lost')" in str(exc.__cause__)
+        assert executor.submit(helpers.twice, 3).result(RESULT_TIMEOUT) == 6
+
+
 def test_a_serializer_whose_dumps_returns_text() -> None:
     with pool("spawn" if "spawn" in METHODS else METHODS[0],
               serializer=helpers.ReturnsText) as executor:

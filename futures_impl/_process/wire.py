@@ -308,11 +308,21 @@ class Codec:
         finally:
             main.__file__ = path  # type: ignore[union-attr]
 
-    def decode_result(self, data: bytes) -> Any:
+    def decode_result(self, data: bytes) -> tuple[int, bool, Any]:
+        """(work_id, ok, value or (exc, text)); raises if the serializer did not rebuild
+        that shape (the manager then fails this future alone, never trusts it)."""
         if data[:len(FALLBACK)] == FALLBACK:
             with memoryview(data) as view:
-                return loads(view[len(FALLBACK):])
-        return self.loads(data)
+                return loads(view[len(FALLBACK):])  # type: ignore[no-any-return]
+        work_id, ok, payload = self.loads(data)
+        if not ok:
+            error, text = payload
+            if not isinstance(error, BaseException) or not isinstance(text, str):
+                raise TypeError(
+                    f"the serializer's loads() did not rebuild the call's exception: "
+                    f"got {type(error).__name__} {error!r:.200}"
+                )
+        return work_id, ok, payload
 
 
 def _module_codec(name: str) -> Codec:
