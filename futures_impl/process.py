@@ -5,7 +5,9 @@ interpreter-exit hook. The machinery lives in `futures_impl/_process/` (docs/pro
 has the whole design and the data flow):
 
     errors.py   BrokenProcessPool, _RemoteTraceback, the one traceback formatter, messages
-    wire.py     the wire format: framing, call/result messages, the pickler (both ends)
+    wire.py     the wire format: framing, call/result messages, the pickler (both ends),
+                the Codec of another serializer (serializer=)
+    hooks.py    worker_state=/worker_exit= in the worker; worker_state(), pass_worker_state
     limits.py   the system's limits and the constructor's argument checks
     pool.py     the parent's state: worker records, dispatch, spawning, breaking
     writer.py   the call writer thread (CallQueue): call frames too big to write inline

@@ -3,7 +3,9 @@
 * ``errors``: ``BrokenProcessPool``, ``_RemoteTraceback``, the one traceback formatter,
   the breakage messages. A leaf.
 * ``wire``: the wire format between the parent and its workers (framing, the call and
-  result messages, the pickler); both ends use it.
+  result messages, the pickler, a ``Codec`` for another serializer); both ends use it.
+* ``hooks``: the worker lifecycle hooks (``worker_state``, ``worker_exit``) as run in a
+  worker, and the public ``worker_state()`` and ``pass_worker_state``. A leaf.
 * ``limits``: the system's limits and the constructor's argument checks. A leaf.
 * ``wakeup``: ``_ThreadWakeup``, the manager thread's wake-up pipe. A leaf.
 * ``worker``: the body of a worker process (the child side).

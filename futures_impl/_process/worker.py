@@ -7,6 +7,11 @@ unpickled is fatal for the pool (the stdlib breaks the pool too): the worker rep
 with work_id `wire.FATAL` and exits. With `max_tasks` the worker leaves on its own after
 that many calls; the parent knows the count too and never sends it more.
 
+With another serializer than pickle the pool passes its `wire.Codec`: calls are read and
+results written through it. With worker_state/worker_exit it passes that pair, run by
+`hooks`: the state callable once after the initializer, the exit hook when the worker
+leaves normally (stop frame or retired; not when killed or when the parent is gone).
+
 The worker reads every call waiting in its pipe with one system call, and before it runs
 a call it stores how many it has taken in `taken[slot]` (shared memory, written only
 here): the parent counts those as running, not as committed calls of its cancellation
