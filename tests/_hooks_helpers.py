@@ -64,3 +64,15 @@ def getpid() -> int:
 @pass_worker_state
 def decorated(state: Any, x: int) -> tuple[Any, int]:
     return state, x
+
+
+def nested_state(state: Any) -> tuple[Any, str]:
+    """Run worker_state() in a worker of a fork pool (no worker_state) started by this
+    worker: it must not see this worker's state."""
+    import multiprocessing
+
+    from futures_impl.process import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as inner:
+        error = inner.submit(worker_state).exception(60)
+    return state, repr(error)

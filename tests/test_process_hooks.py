@@ -223,3 +223,13 @@ def test_a_decorated_function_runs_with_its_state(method: str) -> None:
                              worker_state=helpers.pid_state) as executor:
         pid = executor.submit(helpers.getpid).result(RESULT_TIMEOUT)
         assert executor.submit(helpers.decorated, 5).result(RESULT_TIMEOUT) == (pid, 5)
+
+
+@pytest.mark.skipif("fork" not in METHODS, reason="the nested pool forks")
+def test_a_worker_forked_from_a_worker_does_not_inherit_its_state() -> None:
+    ctx = multiprocessing.get_context("spawn" if "spawn" in METHODS else "fork")
+    with ProcessPoolExecutor(1, mp_context=ctx, worker_state=helpers.pid_state) as executor:
+        state, inner = executor.submit(pass_worker_state(helpers.nested_state)).result(
+            RESULT_TIMEOUT)
+    assert isinstance(state, int)
+    assert "RuntimeError" in inner and "worker_state=" in inner, inner

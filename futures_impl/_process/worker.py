@@ -97,7 +97,8 @@ def worker_main(
             )
             sys.exit(1)  # the parent sees an unexpected exit and breaks the pool
     # The serializer (None: this module's pickler) and the lifecycle hooks (see hooks).
-    hooks._in_worker = True
+    # (A worker forked from a worker must not inherit that one's state.)
+    hooks._in_worker, hooks._state = True, hooks._NO_STATE
     decode: Callable[[bytes], Any]
     encode: Callable[[Any], bytes | memoryview]
     fail: Callable[[int, BaseException], bytes | memoryview]
