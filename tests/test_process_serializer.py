@@ -251,20 +251,30 @@ def test_the_cloudpickle_extra_is_declared() -> None:
 
 def test_the_default_sends_workers_the_same_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     """serializer="pickle" adds nothing to what a worker is started with; another
-    serializer adds its codec."""
+    serializer adds its codec (and no hooks)."""
     from futures_impl import process
+    from futures_impl._process.wire import Codec
 
-    seen = []
+    seen: list[tuple[object, ...]] = []
     real = process._spawn_worker
 
     def spawn(ctx: object, target: object, args: tuple[object, ...]) -> object:
-        seen.append(len(args))
+        seen.append(args)
         return real(ctx, target, args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(process, "_spawn_worker", spawn)
     method = "spawn" if "spawn" in METHODS else METHODS[0]
     with pool(method) as executor:
         executor.submit(helpers.twice, 1).result(RESULT_TIMEOUT)
+    default = seen[:]
     with pool(method, serializer=helpers.TAGGED) as executor:
         executor.submit(helpers.twice, 1).result(RESULT_TIMEOUT)
-    assert seen[0] == 8 and set(seen[1:]) == {10}, seen
+    tagged = seen[len(default):]
+    assert default and tagged
+    assert {len(args) for args in tagged} == {len(default[0]) + 2}
+    for args in tagged:
+        codec, hooks = args[-2:]
+        assert isinstance(codec, Codec) and codec.serializer is helpers.TAGGED
+        assert hooks is None
+    for args in default:
+        assert not any(isinstance(arg, Codec) for arg in args)
