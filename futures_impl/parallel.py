@@ -6,10 +6,13 @@ each error, tick a progress bar, and deal with Ctrl-C.  :class:`Parallelized`
 is that loop, built only on futures_impl's public API.
 
 How: ``__enter__`` creates a ThreadPoolExecutor (unless ``executor=`` is given,
-e.g. a ProcessPoolExecutor) and submits one call per input; iterating yields
-``(input, result, error)`` as each call finishes (``error`` is None on
-success).  Errors never escape the loop unless ``safe=False`` ("fail fast":
-the first error cancels the calls that haven't started and is raised).  When
+e.g. a ProcessPoolExecutor); the loop's first step submits one call per input
+(not ``__enter__``: ``as par`` must be bound before a call that reads
+``par.stop_event`` runs); iterating yields ``(input, result, error)`` as each
+call finishes (``error`` is None on success).  Inputs are checked against
+``unpack`` up front (one TypeError naming the options).  Errors never escape
+the loop unless ``safe=False`` ("fail fast": the first error cancels the calls
+that haven't started and is raised).  When
 ``num_threads <= 1`` or there is a single input (and no executor was given),
 there is no pool: each call runs in the iterating thread when the loop asks
 for it.
@@ -36,7 +39,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -46,6 +49,7 @@ from typing import (
 )
 
 from . import _base
+from ._parallel_exit import DeferredInterrupt, stop_workers
 from ._progress import ProgressMode, make_bar
 
 if TYPE_CHECKING:
@@ -73,6 +77,50 @@ def _call_arguments(unpack: str, item: Any) -> tuple[Any, Any]:
     if unpack == "args":
         return item, {}
     return (item,), {}
+
+
+def _checked_inputs(inputs: Iterable[Any], unpack: str) -> list[Any]:
+    """``list(inputs)``, refused with one TypeError when it can't be what ``unpack`` means.
+
+    Checked up front so the mistake is reported once, the same way with a pool or
+    without (a pool's submit would raise out of the loop, the sequential path would
+    yield one error per input).  A dict as ``inputs`` would be iterated by its keys.
+    """
+    options = (
+        "unpack='kwargs' (the default: each input is a dict of keyword arguments, fn(**d)), "
+        "unpack='args' (a tuple of positional arguments, fn(*t)) or "
+        "unpack='value' (the input itself is the one argument, fn(x))"
+    )
+    if isinstance(inputs, Mapping):
+        raise TypeError(
+            f"inputs is a {type(inputs).__name__}: Parallelized makes one call per item of "
+            f"inputs, so it would iterate its keys; pass a list, e.g. [inputs] for one call "
+            f"with these keyword arguments. How an item becomes a call: {options}"
+        )
+    items = list(inputs)
+    if unpack == "value":
+        return items
+    for index, item in enumerate(items):
+        if unpack == "kwargs":
+            if isinstance(item, dict) or hasattr(item, "keys"):  # what fn(**item) accepts
+                continue
+            what = "a mapping of keyword arguments"
+        else:
+            if isinstance(item, tuple) or hasattr(item, "__iter__") or hasattr(item, "__getitem__"):
+                continue
+            what = "an iterable of positional arguments"
+        raise TypeError(
+            f"with unpack={unpack!r} each input must be {what}, but input {index} is "
+            f"{_short_repr(item)} ({type(item).__name__}); choose how an input becomes "
+            f"a call: {options}"
+        )
+    return items
+
+
+def _short_repr(item: Any, limit: int = 60) -> str:
+    text = repr(item)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 LOG_FORMAT = "[%d/%d] %s -> %s (remaining %d, elapsed %.1fs)"
 
@@ -150,13 +198,17 @@ class Parallelized(Generic[_R]):
         label: Callable[[Any], str] | None = None,
         file: Any = None,
         bar_kwargs: dict[str, Any] | None = None,
+        wait_at_exit: bool = False,
     ) -> None:
         if unpack not in _UNPACK_MODES:
             raise ValueError(f"unpack must be one of {_UNPACK_MODES}, not {unpack!r}")
-        if num_threads is not None and num_threads < 0:
-            raise ValueError("num_threads must be >= 0 or None")
+        if num_threads is not None and not isinstance(num_threads, int):
+            raise TypeError(
+                f"num_threads must be an int or None, not {type(num_threads).__name__} "
+                f"({num_threads!r})"
+            )
         self.fn = fn
-        self.inputs: list[Any] = list(inputs)
+        self.inputs: list[Any] = _checked_inputs(inputs, unpack)
         self.total = len(self.inputs)
         self.num_threads = num_threads
         self.desc = desc
@@ -169,10 +221,14 @@ class Parallelized(Generic[_R]):
         self._log_opt = log
         self._logger: logging.Logger | None = None
         self._user_executor = executor
+        #: False (default): calls abandoned by an aborted run don't hold the program's
+        #: exit (daemon workers; a user's process pool's workers killed on Ctrl-C).
+        self.wait_at_exit = bool(wait_at_exit)
         self._executor: _base.Executor | None = None
         self._futures: dict[_base.Future[_R], int] = {}  # future -> input index
         self._pbar: Any = None
         self._started = False
+        self._submitted = False  # the pool's calls are submitted when the loop starts
         self._finished = False
         self._start_time = 0.0
         self.sequential = executor is None and (
@@ -252,7 +308,18 @@ class Parallelized(Generic[_R]):
         else:
             from .thread import ThreadPoolExecutor  # deferred: it loads logging (same test)
 
-            self._executor = ThreadPoolExecutor(max_workers=self.num_threads or None)
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.num_threads or None, wait_at_exit=self.wait_at_exit
+            )
+
+    def _submit(self) -> None:
+        """Submit one call per input: when the loop starts, not in ``__enter__``.
+
+        So that ``with Parallelized(...) as par:`` has bound ``par`` before any call runs
+        (a call may read ``par.stop_event``), as on the sequential path.
+        """
+        self._submitted = True
+        assert self._executor is not None
         submit, fn, unpack = self._executor.submit, self.fn, self.unpack
         try:
             for index, item in enumerate(self.inputs):
@@ -283,27 +350,8 @@ class Parallelized(Generic[_R]):
         """Cancel what hasn't started, abandon what runs, report, don't wait."""
         self.stop_event.set()
         self.interrupted = isinstance(exc, KeyboardInterrupt)
-        unseen = 0
-        if self.sequential:
-            rest = range(self.completed, self.total)
-            running = self._running_index
-            self.abandoned = [self.inputs[i] for i in rest if i == running]
-            self.cancelled = [self.inputs[i] for i in rest if i != running]
-        else:
-            for fut, index in self._futures.items():
-                item = self.inputs[index]
-                if fut.done() and not fut.cancelled():
-                    if index not in self._results:
-                        unseen += 1  # finished; the loop hasn't yielded it
-                    continue
-                if fut.cancel() or fut.cancelled():
-                    self.cancelled.append(item)
-                else:
-                    self.abandoned.append(item)
-            # Interrupted while submitting: the rest was never submitted.
-            self.cancelled.extend(self.inputs[len(self._futures) :])
-            if self._executor is not None and self._user_executor is None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
+        with DeferredInterrupt() as held:  # a second Ctrl-C waits for the report (module doc)
+            unseen = self._cancel_and_stop(exc)
         why = "interrupted" if self.interrupted else f"stopped by {type(exc).__name__}"
         message = (
             f"Parallelized {why}: {self.completed}/{self.total} completed, "
@@ -314,10 +362,44 @@ class Parallelized(Generic[_R]):
             message += f", {unseen} finished but not yielded"
         if self._logger is not None:
             self._logger.warning("%s", message)
-        if isinstance(exc, GeneratorExit):
-            return  # a `break` out of a loop that owns the run: deliberate, no report
-        if self.cancelled or self.abandoned:
+        # No report for GeneratorExit: a `break` out of a loop that owns the run (deliberate).
+        if (self.cancelled or self.abandoned) and not isinstance(exc, GeneratorExit):
             self._write(message)
+        held.reraise()
+
+    def _cancel_and_stop(self, exc: BaseException) -> int:
+        """_abort's bookkeeping: sort the calls into cancelled and abandoned, stop the pool;
+        return how many finished calls the loop has not yielded."""
+        unseen = 0
+        if self.sequential:
+            rest = range(self.completed, self.total)
+            running = self._running_index
+            self.abandoned = [self.inputs[i] for i in rest if i == running]
+            self.cancelled = [self.inputs[i] for i in rest if i != running]
+            return unseen
+        for fut, index in self._futures.items():
+            item = self.inputs[index]
+            if fut.done() and not fut.cancelled():
+                if index not in self._results:
+                    unseen += 1  # finished; the loop hasn't yielded it
+                continue
+            if fut.cancel() or fut.cancelled():
+                self.cancelled.append(item)
+            else:
+                self.abandoned.append(item)
+        # Interrupted while submitting, or before the loop: the rest was never submitted.
+        self.cancelled.extend(self.inputs[len(self._futures) :])
+        if self._executor is not None and self._user_executor is None:
+            # Its workers are daemon threads unless wait_at_exit=True: the abandoned calls
+            # don't hold the interpreter's exit (_parallel_exit's module doc).
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        elif (
+            self._user_executor is not None
+            and not self.wait_at_exit
+            and isinstance(exc, (KeyboardInterrupt, SystemExit))
+        ):
+            stop_workers(self._user_executor)  # the program is ending: kill its workers
+        return unseen
 
     def _write(self, message: str) -> None:
         bar = self._pbar
@@ -370,6 +452,8 @@ class Parallelized(Generic[_R]):
                 raise error
 
     def _run_pool(self) -> Iterator[tuple[Any, _R | None, BaseException | None]]:
+        if not self._submitted:
+            self._submit()
         results = self._results
         pending = [fut for fut, index in self._futures.items() if index not in results]
         for fut in _completion_order(pending):  # resumes where an earlier loop stopped

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import operator
 import os
 import select
 import sys
@@ -80,6 +81,10 @@ def worker_count(requested: int | None) -> int:
         raise ValueError("max_workers must be greater than 0")
     if sys.platform == "win32" and requested > _MAX_WINDOWS_WORKERS:
         raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
+    if isinstance(requested, float) and sys.version_info < (3, 10):
+        # The stdlib refuses a float here, with the message of 3.9's int conversion.
+        raise TypeError("integer argument expected, got float")
+    operator.index(requested)  # 2.5 and 2.0 refused now, as the stdlib does, not at submit
     return requested
 
 

@@ -1,0 +1,208 @@
+"""What a newcomer hits in Parallelized and its bar (issue 15, part 4).
+
+The natural ``with Parallelized(...) as par:`` form with calls reading ``par.stop_event``;
+inputs that are not what ``unpack`` says, refused up front; ``num_threads`` and
+``max_workers`` validation (differential against the stdlib where it applies); output
+written above the bar; ``log=True`` visible without logging set-up; the built-in bar's
+rate, ETA, width, failures and its last frame after an interrupted run.  Races are ordered
+with Events (each wait bounded).  Bar tests run with tqdm (where installed) and without.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as stdlib_futures
+import io
+import os
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import pytest
+
+import futures_impl
+from futures_impl import _progress
+from futures_impl.parallel import Parallelized
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WAIT = 30.0  # upper bound for every Event wait: a failure, never a pause
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(params=["tqdm", "builtin"])
+def bar_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with tqdm importable (skipped where it is not installed), then hidden."""
+    if request.param == "tqdm":
+        pytest.importorskip("tqdm")
+    else:
+        for name in list(sys.modules):
+            if name == "tqdm" or name.startswith("tqdm."):
+                monkeypatch.delitem(sys.modules, name)
+        monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` raise
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+        assert not _progress.tqdm_available()
+    return str(request.param)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def square(x: int) -> int:
+    if x < 0:
+        raise ValueError(f"negative: {x}")
+    return x * x
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+# -- stop_event in the natural `with ... as par:` form ------------------------------------
+
+
+@pytest.mark.parametrize("num_threads", [1, 3], ids=["sequential", "pool"])
+def test_calls_can_read_par_stop_event_in_the_with_form(num_threads: int) -> None:
+    def task(i: int) -> bool:
+        return par.stop_event.is_set()  # `par` is bound by the `as` clause
+
+    with Parallelized(task, [{"i": i} for i in range(6)], num_threads=num_threads) as par:
+        got = list(par)
+    assert [error for _, _, error in got] == [None] * 6
+    assert [result for _, result, _ in got] == [False] * 6
+
+
+def test_running_calls_see_stop_event_when_the_loop_is_interrupted() -> None:
+    started = {1: threading.Event(), 2: threading.Event()}
+    stopped = {1: threading.Event(), 2: threading.Event()}
+
+    def task(i: int) -> str:
+        if i == 0:  # finishes once the two long calls are running
+            assert started[1].wait(WAIT) and started[2].wait(WAIT)
+            return "quick"
+        started[i].set()
+        if par.stop_event.wait(WAIT):
+            stopped[i].set()
+            return "stopped early"
+        return "ran to the end"
+
+    with pytest.raises(KeyboardInterrupt):
+        with Parallelized(task, [{"i": i} for i in range(3)], num_threads=3, progress=False) as par:
+            for _ in par:
+                raise KeyboardInterrupt
+    assert stopped[1].wait(WAIT) and stopped[2].wait(WAIT)
+    assert sorted(kw["i"] for kw in par.abandoned) == [1, 2]
+
+
+def test_nothing_runs_before_the_loop_and_a_block_left_early_cancels_all(capsys: Any) -> None:
+    calls: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        with Parallelized(calls.append, [1, 2, 3], unpack="value", num_threads=2) as par:
+            assert calls == []
+            raise KeyboardInterrupt
+    assert calls == [] and par.cancelled == [1, 2, 3] and par.abandoned == []
+    assert "0/3 completed, 3 cancelled before starting" in capsys.readouterr().err
+
+
+# -- inputs that are not what `unpack` says -----------------------------------------------
+
+
+@pytest.mark.parametrize("num_threads", [None, 1, 4])
+def test_inputs_that_are_not_mappings_are_refused_up_front(num_threads: Any) -> None:
+    with pytest.raises(TypeError) as info:
+        Parallelized(square, [1, 2, 3], num_threads=num_threads, progress=False)
+    message = str(info.value)
+    assert "input 0 is 1 (int)" in message
+    for option in ("unpack='kwargs'", "unpack='args'", "unpack='value'"):
+        assert option in message
+    # What the message proposes works.
+    par = Parallelized(square, [1, 2, 3], num_threads=num_threads, unpack="value")
+    assert par.results() == [1, 4, 9]
+
+
+def test_a_later_bad_input_is_named_by_its_index() -> None:
+    with pytest.raises(TypeError, match=r"input 2 is 'x=3' \(str\)"):
+        Parallelized(square, [{"x": 1}, {"x": 2}, "x=3"], num_threads=2)
+    with pytest.raises(TypeError, match=r"unpack='args'.*input 1 is 5 \(int\)"):
+        Parallelized(pow, [(2, 3), 5], unpack="args")
+
+
+def test_a_dict_as_inputs_is_refused() -> None:
+    for unpack in ("kwargs", "args", "value"):
+        with pytest.raises(TypeError, match=r"inputs is a dict.*\[inputs\].*unpack='value'"):
+            Parallelized(square, {"x": 3}, unpack=unpack)
+    assert Parallelized(square, [{"x": 3}]).results() == [9]
+
+
+def test_mapping_like_and_iterable_inputs_are_accepted() -> None:
+    class Row:  # neither dict nor Mapping, but fn(**row) accepts it
+        def keys(self) -> list[str]:
+            return ["x"]
+
+        def __getitem__(self, key: str) -> int:
+            return 4
+
+    assert Parallelized(square, [Row()], progress=False).results() == [16]
+    assert Parallelized(pow, [[2, 3], iter((3, 2))], unpack="args").results() == [8, 9]
+    assert Parallelized(square, {"a": 1}.keys(), unpack="value", progress=False)  # not a dict
+
+
+# -- num_threads and max_workers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("num_threads", [-3, -1, 0, 1])
+def test_num_threads_at_most_one_runs_sequentially(num_threads: int) -> None:
+    me = threading.get_ident()
+    par = Parallelized(
+        lambda i: threading.get_ident(), [{"i": 1}, {"i": 2}], num_threads=num_threads
+    )
+    assert par.sequential
+    assert par.results() == [me, me]
+
+
+@pytest.mark.parametrize("num_threads", [2.5, 2.0, "2"])
+def test_num_threads_must_be_an_int(num_threads: Any) -> None:
+    with pytest.raises(TypeError, match="num_threads must be an int or None"):
+        Parallelized(square, [{"x": 1}], num_threads=num_threads)
+
+
+def _construct(cls: Any, max_workers: Any) -> tuple[str, str]:
+    try:
+        executor = cls(max_workers=max_workers)
+    except Exception as exc:  # the outcome compared, whatever it is
+        return type(exc).__name__, str(exc)
+    try:
+        return "ok", repr(executor.submit(abs, -3).result(timeout=WAIT))
+    finally:
+        executor.shutdown(wait=True)
+
+
+@pytest.mark.parametrize("max_workers", [2.5, 2.0, 0.5, "2", 0, -1])
+def test_process_pool_max_workers_refused_at_construction_like_the_stdlib(max_workers: Any) -> None:
+    pytest.importorskip("futures_impl.process")
+    ours = _construct(futures_impl.ProcessPoolExecutor, max_workers)
+    theirs = _construct(stdlib_futures.ProcessPoolExecutor, max_workers)
+    assert ours == theirs
+    assert ours[0] != "ok"
+
+
+@pytest.mark.parametrize("max_workers", [2.5, 2.0, True])
+def test_thread_pool_max_workers_like_the_stdlib(max_workers: Any) -> None:
+    ours = _construct(futures_impl.ThreadPoolExecutor, max_workers)
+    assert ours == _construct(stdlib_futures.ThreadPoolExecutor, max_workers)
