@@ -237,7 +237,7 @@ ROWS = [
     Row(
         "process_recovery",
         "recovery",
-        20,
+        10,
         2,
         scale="ms",
         reps=2,
