@@ -322,9 +322,15 @@ class Parallelized(Generic[_R]):
         assert self._executor is not None
         submit, fn, unpack = self._executor.submit, self.fn, self.unpack
         try:
-            for index, item in enumerate(self.inputs):
-                args, kwargs = _call_arguments(unpack, item)
-                self._futures[submit(fn, *args, **kwargs)] = index
+            # A Ctrl-C here would lose the future of the call being submitted (running, but
+            # reported as cancelled): it is held back and ends the loop between two calls.
+            with DeferredInterrupt() as held:
+                for index, item in enumerate(self.inputs):
+                    if held.received:
+                        break
+                    args, kwargs = _call_arguments(unpack, item)
+                    self._futures[submit(fn, *args, **kwargs)] = index
+            held.reraise()
         except BaseException as exc:
             self._finish(exc)
             raise
