@@ -334,7 +334,7 @@ class _Injected(Exception):
     pass
 
 
-@pytest.mark.parametrize("where", ["watch_new_workers", "read_results", "reap"])
+@pytest.mark.parametrize("where", ["watch_new_workers", "read_results", "reap", "settle_one"])
 def test_manager_loop_crash_fails_futures_and_stops_workers(
     where: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -126,31 +126,51 @@ class _Manager:
             pool.fill_locked()
         codec = pool.codec  # the serializer's (None: wire's pickler)
         decode = loads if codec is None else codec.decode_result
-        for future, data in zip(futures, messages):
-            try:
-                work_id, ok, payload = decode(data)  # see wire: (work_id, ok, value or (exc, text))
-            except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
-                error: BaseException = BrokenProcessPool(RESULT_UNREADABLE)
-                error.__cause__ = _RemoteTraceback(format_remote(exc, LOCAL))
+        done = 0
+        try:
+            for future, data in zip(futures, messages):
+                if self.settle_one(future, data, decode):
+                    return
+                done += 1
+        except BaseException as exc:
+            # Our own bug: these futures are off `pending` (booked above), so breaking
+            # the pool would not reach them. Never leave one unsettled.
+            cause = format_remote(exc, LOCAL)
+            for future in futures[done:]:
+                error = BrokenProcessPool(MANAGER_FAILED)
+                error.__cause__ = _RemoteTraceback(cause)
                 settle(future, None, error)
-                continue
-            if work_id == FATAL:  # the worker could not read this call and is exiting
-                if pool.survive:  # only this call fails; reap() sends the others elsewhere
-                    error = payload[0]
-                    error.__cause__ = _RemoteTraceback(payload[1])
-                    settle(future, None, error)
-                    continue
-                error = BrokenProcessPool(ABRUPT[1])
+            raise
+
+    def settle_one(self, future: _base.Future[Any] | None, data: bytes,
+                   decode: Callable[[bytes], Any]) -> bool:
+        """Decode one result and settle its future; True if the pool broke on it."""
+        pool = self.pool
+        try:
+            work_id, ok, payload = decode(data)  # see wire: (work_id, ok, value or (exc, text))
+        except BaseException as exc:  # noqa: BLE001 - a result that cannot be rebuilt
+            error: BaseException = BrokenProcessPool(RESULT_UNREADABLE)
+            error.__cause__ = _RemoteTraceback(format_remote(exc, LOCAL))
+            settle(future, None, error)
+            return False
+        if work_id == FATAL:  # the worker could not read this call and is exiting
+            if pool.survive:  # only this call fails; reap() sends the others elsewhere
+                error = payload[0]
                 error.__cause__ = _RemoteTraceback(payload[1])
                 settle(future, None, error)
-                pool.break_pool(payload[1])
-                return
-            if ok:
-                settle(future, payload, None)
-            else:
-                error, text = payload
-                error.__cause__ = _RemoteTraceback(text)
-                settle(future, None, error)
+                return False
+            error = BrokenProcessPool(ABRUPT[1])
+            error.__cause__ = _RemoteTraceback(payload[1])
+            settle(future, None, error)
+            pool.break_pool(payload[1])
+            return True
+        if ok:
+            settle(future, payload, None)
+        else:
+            error, text = payload
+            error.__cause__ = _RemoteTraceback(text)
+            settle(future, None, error)
+        return False
 
     # -- exits ---------------------------------------------------------------------
 
