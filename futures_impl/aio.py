@@ -15,15 +15,25 @@ holds more items than there are idle workers), so an executor works without
 ``async with``.  A worker never runs user code itself: each call runs in a
 task of its own, whose outcome (result, any exception including
 BaseExceptions, or cancellation) is copied to the future by a done callback.
-So a failing call can't kill a worker, ``AsyncFuture.cancel()`` can stop a
-running call, and if a worker task is cancelled from outside it cancels its
-call and the next ``submit`` starts a replacement: capacity never silently
-shrinks.  (Not at once: ``asyncio.run()`` cancels every task on its way out,
-and a worker started then would be left pending when the loop closes.)
+So a failing call can't kill a worker, and ``AsyncFuture.cancel()`` can stop a
+running call.
 
-Shared state (``_queue``, ``_workers``, ``_idle``, ``_outstanding``,
-``_shutdown``) lives on the event loop's thread and is only touched there;
-the loop is the lock.  An executor is bound to the loop of its first submit.
+Capacity never silently shrinks: a worker's end is seen by its done callback
+(``_worker_done``), which runs even for a task cancelled before its first
+step; idle workers are counted as ``len(_workers) - _busy``, so nothing the
+worker body would have to undo is lost.  A worker cancelled from outside
+cancels its call; if work is still queued and no worker is left to take it,
+a replacement starts at once, unless nothing but this executor's own tasks is
+still alive (``asyncio.run()`` cancels every task on its way out: a worker
+started then would outlive the loop), in which case the queued calls are
+cancelled.  A failure of the machinery itself (not of a call) is reported to
+the loop's exception handler and fails the affected future; no future is
+left unsettled.
+
+Shared state (``_queue``, ``_workers``, ``_busy``, ``_outstanding``,
+``_shutdown``, ``_stopping``) lives on the event loop's thread and is only
+touched there; the loop is the lock.  ``_busy`` is written by the workers
+only.  An executor is bound to the loop of its first submit.
 
 Retries: a call that raises an ``Exception`` is retried ``retries`` times,
 sleeping ``retry_delay * 2**attempt`` before attempt ``attempt + 1``
@@ -31,16 +41,24 @@ sleeping ``retry_delay * 2**attempt`` before attempt ``attempt + 1``
 any, is held for one attempt at a time, not during the backoff sleep.
 
 Timeouts: ``result(timeout)`` and ``as_completed(timeout)`` bound the wait
-only (as in concurrent.futures); ``map``/``map_iter(timeout=)`` cancel what is
-still outstanding when the deadline passes; ``attempt_timeout=`` cancels one
-attempt (it then counts as a failure and may be retried).  All raise
-:data:`TimeoutError` (see :mod:`futures_impl._aio.future` for <3.11).
+only (as in concurrent.futures); ``wait(timeout=)`` with ALL_COMPLETED raises
+when it passes (antflow's API; the module function ``wait`` returns);
+``map``/``map_iter(timeout=)`` bound the wait for each result (as antflow's)
+and cancel what is still outstanding when one takes longer;
+``attempt_timeout=`` cancels one attempt (it then counts as a failure and may
+be retried).  All raise :data:`TimeoutError` (see
+:mod:`futures_impl._aio.future` for <3.11).
+
+The public names, parameters and defaults are antflow 0.10's (``AsyncExecutor``,
+``AsyncFuture``, ``WaitStrategy``, ``ExecutorShutdownError``): docs/aio.md
+lists the differences kept on purpose; tests/test_aio_antflow.py compares.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import operator
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import (
@@ -57,11 +75,18 @@ from ._aio.future import (
     DoneAndNotDone,
     TimeoutError,
     WaitStrategy,
+    _strategy,
     as_completed,
     wait,
 )
 from ._aio.interop import run_in_executor, wrap_future
-from ._aio.work import DEFAULT_RETRY_DELAY, _AsyncZip, _head_or_first_failure, _WorkItem
+from ._aio.work import (
+    DEFAULT_RETRY_DELAY,
+    _AsyncZip,
+    _head_or_first_failure,
+    _WorkItem,
+    refuse_plain_function,
+)
 from ._defaults import default_max_workers
 
 __all__ = [
@@ -71,6 +96,7 @@ __all__ = [
     "AsyncExecutor",
     "AsyncFuture",
     "DoneAndNotDone",
+    "ExecutorShutdownError",
     "TimeoutError",
     "WaitStrategy",
     "as_completed",
@@ -82,6 +108,19 @@ __all__ = [
 _T = TypeVar("_T")
 
 _STOP = None  # queue sentinel: one per worker at shutdown
+DEFAULT_MAX_WORKERS = 5  # antflow's default
+
+
+class ExecutorShutdownError(RuntimeError):
+    """``submit``/``map`` after ``shutdown()`` (antflow's name; a RuntimeError as in
+    concurrent.futures)."""
+
+
+def _cancel_requested(task: asyncio.Task[Any]) -> bool:
+    cancelling = getattr(task, "cancelling", None)  # 3.11+
+    if cancelling is not None:
+        return bool(cancelling())
+    return bool(getattr(task, "_must_cancel", False))  # 3.9, 3.10: until the next step
 
 
 class AsyncExecutor:
@@ -93,16 +132,17 @@ class AsyncExecutor:
     ex.shutdown()`` stops them.
     """
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(self, max_workers: int | None = DEFAULT_MAX_WORKERS) -> None:
         if max_workers is None:
             max_workers = default_max_workers()  # the thread pool's default
+        max_workers = operator.index(max_workers)  # 2.5 is refused (TypeError)
         if max_workers <= 0:
             raise ValueError("max_workers must be greater than 0")
         self._max_workers = max_workers
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[_WorkItem | None] | None = None
         self._workers: set[asyncio.Task[None]] = set()
-        self._idle = 0  # workers waiting on the queue (or started and about to)
+        self._busy = 0  # workers running a call; the others are idle (or about to be)
         self._outstanding: set[AsyncFuture[Any]] = set()  # submitted, not done
         self._shutdown = False
         self._stopping = False  # stop sentinels queued
@@ -144,9 +184,10 @@ class AsyncExecutor:
         allowed per attempt.
         """
         if self._shutdown:
-            raise RuntimeError("cannot schedule new futures after shutdown")
+            raise ExecutorShutdownError("cannot schedule new futures after shutdown")
         if not callable(fn):
             raise TypeError(f"{fn!r} is not callable")
+        refuse_plain_function(fn)
         if retries < 0:
             raise ValueError("retries must be >= 0")
         if retry_delay < 0:
@@ -157,58 +198,109 @@ class AsyncExecutor:
         self._outstanding.add(fut)
         fut.future.add_done_callback(lambda _inner: self._outstanding.discard(fut))
         queue.put_nowait(item)
-        self._adjust_workers()
+        try:
+            self._adjust_workers()
+        except BaseException:
+            fut.cancel()  # not submitted after all: a worker skips it
+            raise
         return fut
 
     def _adjust_workers(self) -> None:
         assert self._loop is not None and self._queue is not None
         while (
             not self._stopping
-            and self._queue.qsize() > self._idle
+            and self._queue.qsize() > len(self._workers) - self._busy
             and len(self._workers) < self._max_workers
         ):
-            task = self._loop.create_task(self._worker())
-            self._idle += 1
+            coro = self._worker()
+            try:
+                task = self._loop.create_task(coro)
+            except BaseException:
+                coro.close()  # never started: no "never awaited" warning
+                raise
             self._workers.add(task)
             task.add_done_callback(self._worker_done)
 
     def _worker_done(self, task: asyncio.Task[None]) -> None:
+        """A worker ended (its STOP, an outside cancel, or a bug): keep the queue served."""
         self._workers.discard(task)
-        if task.cancelled():
-            # Cancelled from outside: the next submit() starts a replacement.  Not
-            # now: asyncio.run() cancels every task at exit, and a worker started
-            # then would still be pending when the loop closes.
-            return
-        task.exception()  # retrieve it: a worker bug must not be logged as never retrieved
-        if not self._shutdown and self._queue is not None and not self._queue.empty():
-            self._adjust_workers()
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            self._report("a worker task failed", error)
+        queue = self._queue
+        if queue is None or queue.empty() or len(self._workers) > self._busy:
+            return  # nothing queued, or an idle worker will take it
+        if self._stopping or error is not None or self._loop_is_ending():
+            if not self._workers:
+                self._settle_queued(error)
+            return  # a worker still running drains the queue; if none, it was settled
+        try:
+            self._adjust_workers()  # replace the cancelled worker
+        except Exception as exc:
+            self._report("could not start a worker", exc)
+            if not self._workers:
+                self._settle_queued(exc)
+
+    def _loop_is_ending(self) -> bool:
+        """Nothing but this executor's own tasks is alive and not being cancelled."""
+        assert self._loop is not None
+        own = {fut._task for fut in self._outstanding}
+        own.update(self._workers)
+        return all(
+            t in own or _cancel_requested(t) for t in asyncio.all_tasks(self._loop)
+        )
+
+    def _settle_queued(self, error: BaseException | None) -> None:
+        """No worker is left to run the queue: cancel (or fail) what is in it."""
+        assert self._queue is not None
+        stops = 0
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is _STOP:
+                stops += 1
+            elif error is None:
+                item.future.cancel()
+            else:
+                item.future._fail(error)
+        for _ in range(stops):
+            self._queue.put_nowait(_STOP)
+
+    def _report(
+        self, message: str, exc: BaseException, fut: AsyncFuture[Any] | None = None
+    ) -> None:
+        assert self._loop is not None
+        context: dict[str, Any] = {"message": f"AsyncExecutor: {message}", "exception": exc}
+        if fut is not None:
+            context["future"] = fut.future
+        self._loop.call_exception_handler(context)
 
     async def _worker(self) -> None:
         queue = self._queue
         assert queue is not None
-        idle = True
-        try:
-            while True:
-                item = await queue.get()
-                if item is _STOP:
-                    return
-                self._idle -= 1
-                idle = False
-                try:
-                    await self._execute(item)
-                finally:
-                    self._idle += 1
-                    idle = True
-        finally:
-            if idle:
-                self._idle -= 1
+        while True:
+            item = await queue.get()
+            if item is _STOP:
+                return
+            self._busy += 1
+            try:
+                await self._execute(item)
+            except Exception as exc:  # the machinery's, not the call's (that is in its task)
+                self._report("running a call failed", exc, item.future)
+                item.future._fail(exc)
+            finally:
+                self._busy -= 1
 
     async def _execute(self, item: _WorkItem) -> None:
         fut = item.future
         if not fut._set_running():
             return  # cancelled while queued
         assert self._loop is not None
-        task = self._loop.create_task(item.run())
+        coro = item.run()
+        try:
+            task = self._loop.create_task(coro)
+        except BaseException:
+            coro.close()  # never started: no "never awaited" warning
+            raise
         fut._task = task
         task.add_done_callback(fut._settle_from)
         try:
@@ -232,8 +324,9 @@ class AsyncExecutor:
         """``await fn(*args)`` for each tuple of ``zip(*iterables)``; results in input order.
 
         The first failure (after its retries) is raised and the calls still
-        outstanding are cancelled; so is everything when ``timeout`` (seconds
-        from this call) passes.  At most ``buffersize`` (default
+        outstanding are cancelled; so is everything when a result takes longer
+        than ``timeout`` seconds to come (counted for each result, as
+        antflow's; concurrent.futures counts from the call).  At most ``buffersize`` (default
         ``max_workers``) calls are submitted ahead of the result awaited.
         """
         return [
@@ -263,16 +356,18 @@ class AsyncExecutor:
 
         Sync and async iterables (also infinite ones) are accepted.  At most
         ``buffersize`` (default ``max_workers``) inputs are submitted and not
-        yet yielded.  Closing the iterator (``aclose()``, or the loop's async
-        generator cleanup after a ``break``) cancels those calls.
+        yet yielded.  ``timeout``: seconds to wait for each result.  Closing
+        the iterator (``aclose()``, or the loop's async generator cleanup after
+        a ``break``) cancels those calls.
         """
-        if not iterables:
-            raise TypeError("map_iter() needs at least one iterable")
+        if self._shutdown:
+            raise ExecutorShutdownError("cannot schedule new futures after shutdown")
         window = self._max_workers if buffersize is None else buffersize
         if window < 1:
             raise ValueError("buffersize must be >= 1")
+        if not iterables:
+            return  # zip() of nothing, as concurrent.futures' map and antflow's
         loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
         rows = _AsyncZip(iterables)
         inflight: collections.deque[AsyncFuture[_T]] = collections.deque()
         exhausted = False
@@ -296,6 +391,7 @@ class AsyncExecutor:
                 if not inflight:
                     return
                 head = inflight.popleft()
+                deadline = None if timeout is None else loop.time() + timeout
                 try:
                     await _head_or_first_failure(head, inflight, deadline, loop)
                     result = await head.result()
@@ -321,22 +417,29 @@ class AsyncExecutor:
         timeout: float | None = None,
         return_when: str | WaitStrategy = ALL_COMPLETED,
     ) -> DoneAndNotDone:
-        """See :func:`wait`."""
-        return await wait(futures, timeout, return_when)
+        """See :func:`wait`; but with ALL_COMPLETED a ``timeout`` that passes raises
+        :data:`TimeoutError` (antflow's API); the other two return ``(done, not_done)``."""
+        strategy = _strategy(return_when)
+        done, not_done = await wait(futures, timeout, strategy)
+        if not_done and timeout is not None and strategy is WaitStrategy.ALL_COMPLETED:
+            total = len(done) + len(not_done)
+            raise TimeoutError(f"{len(not_done)} (of {total}) futures unfinished")
+        return DoneAndNotDone(done, not_done)
 
     # -- shutting down -----------------------------------------------------------------
-    async def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+    async def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         """Refuse new work; the workers finish the queue, then stop.
 
         ``cancel_futures``: cancel the calls still queued.  ``wait``: return
         only once every worker has stopped (calls still running finish first).
+        Both may be given by position, as antflow's.
         """
         self._shutdown = True
         queue = self._queue
         if queue is None:
             return
         if cancel_futures:
-            self._cancel_queued()
+            self._settle_queued(None)
         if not self._stopping:
             self._stopping = True
             for _ in range(len(self._workers)):
@@ -344,19 +447,7 @@ class AsyncExecutor:
         if wait:
             while self._workers:
                 await asyncio.wait(set(self._workers))
-            self._cancel_queued()  # left behind only if workers were killed from outside
-
-    def _cancel_queued(self) -> None:
-        assert self._queue is not None
-        stops = 0
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is _STOP:
-                stops += 1
-            else:
-                item.future.cancel()
-        for _ in range(stops):
-            self._queue.put_nowait(_STOP)
+            self._settle_queued(None)  # left behind only if workers were killed from outside
 
     def cancel_all(self) -> int:
         """Cancel every call submitted and not done, queued or running; return how many."""

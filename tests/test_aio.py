@@ -152,8 +152,7 @@ def test_exception_before_done_and_done_callback() -> None:
 
         async with AsyncExecutor(1) as ex:
             fut = ex.submit(wait_gate)
-            with pytest.raises(asyncio.InvalidStateError):
-                fut.exception()
+            assert fut.exception() is None  # not done yet: None, as antflow's
 
             def cb(f: AsyncFuture[Any]) -> None:
                 seen.append(f)
@@ -412,8 +411,7 @@ def test_map_with_several_iterables_stops_at_the_shortest() -> None:
         async with AsyncExecutor(2) as ex:
             assert await ex.map(add, [1, 2, 3], [10, 20]) == [11, 22]
             assert await ex.map(add, [], []) == []
-            with pytest.raises(TypeError):
-                await ex.map(add)
+            assert await ex.map(add) == []  # zip() of nothing, as concurrent.futures and antflow
 
     run(main)
 

@@ -26,6 +26,7 @@ import asyncio
 import builtins
 import enum
 import sys
+import time
 from collections.abc import AsyncIterator, Generator, Iterable
 from typing import (
     Any,
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_clock = time.monotonic  # as_completed's deadline clock (a seam for tests)
 
 FIRST_COMPLETED = _base.FIRST_COMPLETED
 FIRST_EXCEPTION = _base.FIRST_EXCEPTION
@@ -90,8 +92,8 @@ class AsyncFuture(Generic[_T]):
     ``await fut`` or ``await fut.result(timeout)`` gives the result or raises
     the call's exception (``asyncio.CancelledError`` if it was cancelled).
     ``done()``, ``cancelled()``, ``running()`` and ``exception()`` don't wait;
-    ``exception()``, like ``asyncio.Future.exception()``, raises
-    ``asyncio.InvalidStateError`` while the call isn't finished.
+    ``exception()`` returns None while the call isn't finished (as antflow's
+    AsyncFuture does; ``asyncio.Future.exception()`` would raise).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -129,7 +131,21 @@ class AsyncFuture(Generic[_T]):
         return True
 
     def exception(self) -> BaseException | None:
+        """The call's exception, or None: also while it is not done (as antflow's).
+
+        Raises ``asyncio.CancelledError`` if the future was cancelled.
+        """
+        if not self._fut.done():
+            return None
         return self._fut.exception()
+
+    def set_result(self, result: _T) -> None:
+        """Settle the future now (a running call goes on; its outcome is dropped)."""
+        self._fut.set_result(result)
+
+    def set_exception(self, exception: BaseException) -> None:
+        """Fail the future now (a running call goes on; its outcome is dropped)."""
+        self._fut.set_exception(exception)
 
     async def result(self, timeout: float | None = None) -> _T:
         """Wait at most ``timeout`` seconds for the outcome; never cancels the call."""
@@ -155,6 +171,14 @@ class AsyncFuture(Generic[_T]):
         return f"<AsyncFuture at {id(self):#x} state={state}>"
 
     # -- used by the executor's workers only --------------------------------------
+    def _fail(self, exc: BaseException) -> None:
+        """The executor's machinery failed for this call: stop it, fail the future."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        if not self._fut.done():
+            self._fut.set_exception(exc)
+
     def _set_running(self) -> bool:
         """PENDING -> RUNNING; False if the future was cancelled while queued."""
         if self._fut.done():
@@ -235,17 +259,20 @@ async def wait(
     return split()
 
 
-async def as_completed(
+def as_completed(
     fs: Iterable[AnyFuture], timeout: float | None = None
 ) -> AsyncIterator[Any]:
     """Yield the given futures as they finish (the finished ones first).
 
-    ``timeout`` bounds the whole iteration, from the call: when it passes,
+    ``timeout`` bounds the whole iteration and is counted from this call (as
+    in concurrent.futures), not from the first ``__anext__``: when it passes,
     :data:`TimeoutError` is raised.  Duplicates are yielded once.
     """
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
-    futures = list(dict.fromkeys(fs))
+    deadline = None if timeout is None else _clock() + timeout
+    return _as_completed(list(dict.fromkeys(fs)), deadline)
+
+
+async def _as_completed(futures: list[AnyFuture], deadline: float | None) -> AsyncIterator[Any]:
     ready: asyncio.Queue[Any] = asyncio.Queue()
     hooks = []
     for fut in futures:
@@ -259,7 +286,7 @@ async def as_completed(
     try:
         for left in range(len(futures), 0, -1):
             if ready.empty():
-                remaining = None if deadline is None else deadline - loop.time()
+                remaining = None if deadline is None else deadline - _clock()
                 getter = asyncio.ensure_future(ready.get())
                 done, _ = await asyncio.wait({getter}, timeout=remaining)
                 if not done:

@@ -8,6 +8,8 @@
   in input order while still failing fast on a later call's exception.
 * :class:`_AsyncZip` reads sync and async iterables row by row, lazily, so
   ``map_iter`` can consume infinite inputs.
+* :func:`refuse_plain_function` is ``submit``'s check, before anything is
+  called, that ``fn`` is not a plain ``def`` (which would block the loop).
 
 Everything here runs on the event loop's thread.
 """
@@ -15,6 +17,7 @@ Everything here runs on the event loop's thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Iterable
@@ -99,6 +102,61 @@ class _WorkItem:
             raise TimeoutError(f"attempt took more than {self.attempt_timeout} s") from None
 
 
+def refuse_plain_function(fn: Callable[..., Any]) -> None:
+    """Raise TypeError, without calling ``fn``, if it is known to be a plain function.
+
+    Known: a ``def`` function (not ``async def``) or method, a
+    ``functools.partial`` of one, or an object whose ``__call__`` is one.  A
+    ``def`` decorated with ``functools.wraps`` around an ``async def`` counts
+    as async.  Lambdas (``lambda: fetch(url)`` returns a coroutine), builtins
+    and other callables can't be classified: what they return is checked when
+    they are called (``_WorkItem._call``).
+    """
+    target: Any = fn
+    for _ in range(32):  # partials of bound methods of callables...: bounded
+        if _is_async(target):
+            return
+        if isinstance(target, functools.partial):
+            target = target.func
+        elif inspect.ismethod(target):
+            target = target.__func__
+        elif inspect.isfunction(target):
+            if target.__name__ == "<lambda>" or _wraps_async(target):
+                return
+            name = getattr(fn, "__qualname__", None) or repr(fn)
+            raise TypeError(
+                f"{name} is not a coroutine function: AsyncExecutor awaits what fn "
+                "returns, and a plain function would block the event loop while it runs "
+                "(use run_in_executor for blocking functions, async def for the rest)"
+            )
+        elif inspect.isroutine(target) or inspect.isclass(target):
+            return  # builtins, C methods, classes: checked when called
+        else:
+            target = inspect.getattr_static(type(target), "__call__", None)
+            if target is None:
+                return
+    return
+
+
+def _is_async(fn: Any) -> bool:
+    if inspect.iscoroutinefunction(fn):
+        return True
+    if not inspect.isfunction(fn):
+        return False
+    # A generator made awaitable by types.coroutine, or asyncio.coroutine (3.9, 3.10).
+    return bool(fn.__code__.co_flags & inspect.CO_ITERABLE_COROUTINE) or (
+        getattr(fn, "_is_coroutine", None) is not None
+    )
+
+
+def _wraps_async(fn: Any) -> bool:
+    try:
+        inner = inspect.unwrap(fn)
+    except ValueError:  # a __wrapped__ cycle
+        return False
+    return inner is not fn and _is_async(inner)
+
+
 async def _head_or_first_failure(
     head: AsyncFuture[Any],
     others: deque[AsyncFuture[Any]],
@@ -115,7 +173,7 @@ async def _head_or_first_failure(
         watched.update(fut.future for fut in others if not fut.done())
         done, _ = await asyncio.wait(watched, timeout=remaining, return_when=FIRST_COMPLETED)
         if not done:
-            raise TimeoutError("map() deadline passed")
+            raise TimeoutError("map(): the next result took longer than its timeout")
 
 
 class _AsyncZip:
