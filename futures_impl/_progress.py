@@ -9,14 +9,21 @@ the subset of tqdm's methods that people call on ``Parallelized.pbar``
 written against one runs against the other.
 
 How: ``SimpleBar`` redraws one line on its stream with a carriage return,
-at most every ``mininterval`` seconds (and always on ``close``).  Like tqdm
-with ``disable=None``, it is silent when the stream is not a terminal unless
-the caller forces it (``progress="always"``).  A disabled bar still counts
-(``n``), so callers can read it.
+at most every ``mininterval`` seconds (and always on ``close``): percentage,
+bar, ``n/total`` (and ``failed``, when a runner counts failures there),
+elapsed time, ETA and rate, like tqdm's.  The line is fitted to the terminal's
+width (``ncols``, else measured at each draw): the bar shrinks, then goes, then
+the description is cut, so the line never wraps (a wrapped line can't be
+redrawn with a carriage return).  Like tqdm with ``disable=None``, it is
+silent when the stream is not a terminal unless the caller forces it
+(``progress="always"``).  A disabled bar still counts (``n``), so callers can
+read it.  ``write`` and ``external_write_mode`` put text above the bar (clear
+it, write, draw it again), as tqdm's do.
 
-Threading: a bar is driven by the one thread that iterates the runner; it has
-no lock of its own.  ``write`` may be called from any thread (it writes one
-line; interleaving with a concurrent redraw is cosmetic only).
+Threading: a bar is driven by the one thread that iterates the runner; fields
+are written by that thread only.  ``write`` may be called from any thread:
+``_lock`` orders whole draws and writes on the stream, so a line is never
+glued onto a half-drawn bar.
 
 tqdm is imported on demand by :func:`make_bar` (never at import time), which
 keeps ``import futures_impl.parallel`` light and lets tests hide tqdm.
@@ -24,10 +31,14 @@ keeps ``import futures_impl.parallel`` light and lets tests hide tqdm.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
+import shutil
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import IO, Any, Union
 
 __all__ = ["SimpleBar", "make_bar", "tqdm_available"]
@@ -47,6 +58,22 @@ def _format_seconds(seconds: float) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
+def _format_rate(n: int, elapsed: float) -> str:
+    """``'3.50it/s'``, or ``'2.10s/it'`` below one per second (tqdm's units); ``'?it/s'`` at 0."""
+    if n <= 0 or elapsed <= 0:
+        return "?it/s"
+    rate = n / elapsed
+    return f"{rate:.2f}it/s" if rate >= 1 else f"{1 / rate:.2f}s/it"
+
+
+def _columns(stream: object) -> int:
+    """The width of the terminal behind ``stream`` (else $COLUMNS or the fallback, 80)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size().columns
+
+
 class SimpleBar:
     """A dependency-free progress bar with tqdm's everyday methods.
 
@@ -62,11 +89,14 @@ class SimpleBar:
         disable: bool | None = False,
         mininterval: float = 0.1,
         width: int = 20,
+        ncols: int | None = None,
         **_ignored: Any,
     ) -> None:
         self.total = total
         self.desc = desc or ""
         self.n = 0
+        #: How many of the ``n`` failed: shown as ``4/10 (1 failed)`` when non-zero.
+        self.failed = 0
         self.postfix = ""
         self.file: IO[str] = file if file is not None else sys.stderr
         if disable is None:  # tqdm's convention: disable unless a terminal
@@ -74,7 +104,9 @@ class SimpleBar:
             disable = not (isatty is not None and isatty())
         self.disable: bool = bool(disable)
         self.mininterval = mininterval
-        self.width = width
+        self.width = width  # the widest the bar gets (fewer columns on a narrow terminal)
+        self.ncols = ncols  # the line's width limit; None: the terminal's, at each draw
+        self._lock = threading.RLock()  # RLock: a write inside external_write_mode may refresh
         self.start_t = time.monotonic()
         self._last_draw = float("-inf")
         self._last_len = 0
@@ -125,20 +157,43 @@ class SimpleBar:
         self.refresh()
 
     def write(self, s: str, file: IO[str] | None = None, end: str = "\n") -> None:
-        """Print a line above the bar (always printed, like ``tqdm.write``)."""
+        """Print a line above the bar (always printed, like ``tqdm.write``; default: the
+        bar's stream)."""
         out = file if file is not None else self.file
-        if not self.disable and self._last_len and out is self.file:
-            out.write("\r" + " " * self._last_len + "\r")
-        out.write(s + end)
-        out.flush()
-        if not self.disable and not self._closed:
-            self._last_draw = float("-inf")
-            self.refresh()
+        with self.external_write_mode(out):
+            out.write(s + end)
+            out.flush()
+
+    @contextlib.contextmanager
+    def external_write_mode(self, file: IO[str] | None = None) -> Iterator[None]:
+        """Clear the bar, let the caller write to ``file``, draw the bar again below.
+
+        The bar is cleared when ``file`` is its stream, or when both are stdout/stderr
+        (one terminal, most likely), as tqdm does.
+        """
+        out = file if file is not None else self.file
+        shared = out is self.file or (
+            out in (sys.stdout, sys.stderr) and self.file in (sys.stdout, sys.stderr)
+        )
+        with self._lock:
+            if shared and not self.disable and not self._closed and self._last_len:
+                self.file.write("\r" + " " * self._last_len + "\r")
+                self.file.flush()
+                self._last_len = 0
+            yield
+            if shared and not self.disable and not self._closed:
+                self._draw()
 
     def refresh(self) -> None:
         if self.disable or self._closed:
             return
-        line = self.format_line()
+        with self._lock:
+            self._draw()
+
+    def _draw(self) -> None:  # with _lock held
+        if self._closed:
+            return
+        line = self.format_line(self.ncols or _columns(self.file))
         pad = max(0, self._last_len - len(line))
         self.file.write("\r" + line + " " * pad)
         self.file.flush()
@@ -149,25 +204,43 @@ class SimpleBar:
         if self._closed:
             return
         if not self.disable:
-            self._last_draw = float("-inf")
-            self.refresh()
-            self.file.write("\n")
-            self.file.flush()
+            with self._lock:
+                self._draw()
+                self.file.write("\n")
+                self.file.flush()
         self._closed = True
 
-    def format_line(self) -> str:
-        """The text of the bar, e.g. ``fetch:  40%|########            | 4/10 [00:02, x=1]``."""
+    def format_line(self, ncols: int | None = None) -> str:
+        """The text of the bar, fitted to ``ncols`` columns (less one) when given, e.g.
+        ``fetch:  40%|########            | 4/10 (1 failed) [00:02<00:03, 1.95it/s, x=1]``."""
         elapsed = time.monotonic() - self.start_t
-        prefix = f"{self.desc}: " if self.desc else ""
+        counts = f"{self.n}/{self.total}" if self.total else f"{self.n}it"
+        if self.failed:
+            counts += f" ({self.failed} failed)"
+        times = _format_seconds(elapsed)
         if self.total:
-            frac = min(1.0, self.n / self.total)
-            filled = int(frac * self.width)
-            bar = "#" * filled + " " * (self.width - filled)
-            body = f"{frac * 100:3.0f}%|{bar}| {self.n}/{self.total}"
-        else:
-            body = f"{self.n}it"
+            eta = "?"
+            if self.n > 0 and elapsed > 0:
+                eta = _format_seconds(max(0, self.total - self.n) * elapsed / self.n)
+            times += f"<{eta}"
         extra = f", {self.postfix}" if self.postfix else ""
-        return f"{prefix}{body} [{_format_seconds(elapsed)}{extra}]"
+        tail = f"{counts} [{times}, {_format_rate(self.n, elapsed)}{extra}]"
+        prefix = f"{self.desc}: " if self.desc else ""
+        room = None if ncols is None else max(1, ncols - 1)  # the last column wraps on some
+        if not self.total:
+            return _cut(prefix + tail, room)
+        frac = min(1.0, self.n / self.total)
+        percent = f"{frac * 100:3.0f}%"
+        width = self.width
+        if room is not None:  # the bar gives way first, then the description
+            width = min(width, room - len(prefix) - len(percent) - len(tail) - 3)
+        if width < 3 and room is not None:  # no bar; cut the description, then the end
+            rest = f"{percent} {tail}"
+            keep = room - len(rest) - 2  # the description's share, with its ": "
+            prefix = "" if keep < 4 or not self.desc else f"{_cut(self.desc, keep)}: "
+            return _cut(prefix + rest, room)
+        filled = int(frac * width)
+        return f"{prefix}{percent}|{'#' * filled}{' ' * (width - filled)}| {tail}"
 
     # -- conveniences ----------------------------------------------------------
     def __enter__(self) -> SimpleBar:
@@ -178,6 +251,10 @@ class SimpleBar:
 
     def __repr__(self) -> str:
         return f"<SimpleBar {self.format_line()!r}>"
+
+
+def _cut(line: str, room: int | None) -> str:
+    return line if room is None or len(line) <= room else line[: max(0, room - 3)] + "..."
 
 
 def tqdm_available() -> bool:

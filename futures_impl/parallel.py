@@ -30,8 +30,14 @@ easy retry), ``errors`` (``(input, exception)`` pairs), ``succeeded``,
 
 The progress bar is tqdm when installed, else :class:`~futures_impl._progress.SimpleBar`;
 ``log=True`` (or a ``logging.Logger``) adds one INFO line per finished call,
-``[completed/total] <input> -> OK|FAIL (remaining N, elapsed Ns)``.  ``logging``
-and tqdm are imported only when used.
+``[completed/total] <input> -> OK|FAIL (remaining N, elapsed Ns)``, followed by
+``: <ExceptionType>: <message>`` for a failure.  When the logger has no handler
+(logging not configured) the lines are written above the bar on its stream, so
+``log=True`` shows without set-up.  Text must never be glued onto the bar's
+line: log records are emitted with the bar cleared (tqdm's
+``external_write_mode``), :meth:`Parallelized.write` is the ``print()`` to use
+during a run, and the interrupt report is written after the bar's last frame.
+``logging`` and tqdm are imported only when used.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from typing import (
 
 from . import _base
 from ._parallel_exit import DeferredInterrupt, stop_workers
-from ._progress import ProgressMode, make_bar
+from ._progress import ProgressMode, SimpleBar, make_bar
 
 if TYPE_CHECKING:
     import logging
@@ -123,6 +129,21 @@ def _short_repr(item: Any, limit: int = 60) -> str:
 
 
 LOG_FORMAT = "[%d/%d] %s -> %s (remaining %d, elapsed %.1fs)"
+_INFO, _WARNING = 20, 30  # logging's levels (logging is imported only when used)
+
+
+def _error_text(error: BaseException, limit: int = 200) -> str:
+    """``'ValueError: negative: -1'`` on one line, capped: a failure's part of a log line."""
+    message = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _external_write_mode(bar: Any) -> Any:
+    """A context manager that clears ``bar`` around a write to its terminal."""
+    if isinstance(bar, SimpleBar):
+        return bar.external_write_mode()
+    return type(bar).external_write_mode(file=bar.fp)  # tqdm's classmethod
 
 
 def _default_label(item: Any, limit: int = 80) -> str:
@@ -220,6 +241,7 @@ class Parallelized(Generic[_R]):
         self._bar_kwargs = dict(bar_kwargs or {})
         self._log_opt = log
         self._logger: logging.Logger | None = None
+        self._log_direct = False  # True: the logger has no handler, lines go above the bar
         self._user_executor = executor
         #: False (default): calls abandoned by an aborted run don't hold the program's
         #: exit (daemon workers; a user's process pool's workers killed on Ctrl-C).
@@ -257,6 +279,36 @@ class Parallelized(Generic[_R]):
                 self.total, self.desc, self.progress, file=self._file, **self._bar_kwargs
             )
         return self._pbar
+
+    def write(self, *values: object, sep: str = " ", end: str = "\n", file: Any = None) -> None:
+        """``print()`` for use during a run: the text goes above the progress bar, not
+        onto its line (``tqdm.write`` when the bar is tqdm's).  ``file``: stdout by default,
+        like print.  May be called from the calls themselves (any thread)."""
+        text = sep.join(map(str, values))
+        self._above_bar(text, file if file is not None else sys.stdout, end)
+
+    def _above_bar(self, text: str, stream: Any, end: str = "\n") -> None:
+        bar = self._pbar
+        if bar is not None and not getattr(bar, "disable", True):
+            bar.write(text, file=stream, end=end)
+        else:
+            print(text, end=end, file=stream, flush=True)
+
+    def _log(self, level: int, text: str) -> None:
+        """One line of the progress log (``_logger`` is set): through the logger, with a
+        visible bar cleared around it; or, when the logger has no handler, above the bar
+        on the bar's stream."""
+        logger = self._logger
+        assert logger is not None
+        if self._log_direct:
+            self._above_bar(text, self._file if self._file is not None else sys.stderr)
+            return
+        bar = self._pbar
+        if bar is not None and not getattr(bar, "disable", True):
+            with _external_write_mode(bar):
+                logger.log(level, "%s", text)
+        else:
+            logger.log(level, "%s", text)
 
     # -- life cycle --------------------------------------------------------------
     def __enter__(self) -> Parallelized[_R]:
@@ -300,6 +352,8 @@ class Parallelized(Generic[_R]):
                 if isinstance(self._log_opt, logging.Logger)
                 else logging.getLogger("futures_impl.parallel")
             )
+            # Nothing would print the lines (logging not configured): write them ourselves.
+            self._log_direct = not self._logger.hasHandlers()
         self.pbar  # noqa: B018 -- create the bar now so it shows 0/total at once
         if self.sequential:
             return
@@ -366,8 +420,8 @@ class Parallelized(Generic[_R]):
         )
         if unseen:
             message += f", {unseen} finished but not yielded"
-        if self._logger is not None:
-            self._logger.warning("%s", message)
+        if self._logger is not None and not self._log_direct:  # direct: the report is the line
+            self._log(_WARNING, message)
         # No report for GeneratorExit: a `break` out of a loop that owns the run (deliberate).
         if (self.cancelled or self.abandoned) and not isinstance(exc, GeneratorExit):
             self._write(message)
@@ -408,12 +462,12 @@ class Parallelized(Generic[_R]):
         return unseen
 
     def _write(self, message: str) -> None:
+        """Write the report after the bar's last frame: the bar is closed first, so no
+        frame is drawn below the report."""
         bar = self._pbar
-        stream = self._file if self._file is not None else sys.stderr
-        if bar is not None and not getattr(bar, "disable", True):
-            bar.write(message, file=stream)  # tqdm.write defaults to stdout
-        else:
-            print(message, file=stream, flush=True)
+        if bar is not None:
+            bar.close()
+        print(message, file=self._file if self._file is not None else sys.stderr, flush=True)
 
     # -- iteration ---------------------------------------------------------------
     def _record(
@@ -422,16 +476,19 @@ class Parallelized(Generic[_R]):
         item = self.inputs[index]
         self._results[index] = result
         self.completed += 1
+        bar = self._pbar
         if error is None:
             self.succeeded.append(item)
         else:
             self.failed.append(item)
             self.errors.append((item, error))
-        if self._pbar is not None:
-            self._pbar.update(1)
-        if self._logger is not None:
-            self._logger.info(
-                LOG_FORMAT,
+            if isinstance(bar, SimpleBar):
+                bar.failed += 1  # shown in its counts
+        if bar is not None:
+            bar.update(1)
+        logger = self._logger
+        if logger is not None and (self._log_direct or logger.isEnabledFor(_INFO)):
+            line = LOG_FORMAT % (
                 self.completed,
                 self.total,
                 self.label(item),
@@ -439,6 +496,7 @@ class Parallelized(Generic[_R]):
                 self.total - self.completed,
                 time.monotonic() - self._start_time,
             )
+            self._log(_INFO, line if error is None else f"{line}: {_error_text(error)}")
         return item, result, error
 
     def _run_sequential(self) -> Iterator[tuple[Any, _R | None, BaseException | None]]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import concurrent.futures as stdlib_futures
 import io
+import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -206,3 +208,122 @@ def test_process_pool_max_workers_refused_at_construction_like_the_stdlib(max_wo
 def test_thread_pool_max_workers_like_the_stdlib(max_workers: Any) -> None:
     ours = _construct(futures_impl.ThreadPoolExecutor, max_workers)
     assert ours == _construct(stdlib_futures.ThreadPoolExecutor, max_workers)
+
+
+# -- output and the bar -------------------------------------------------------------------
+
+
+def lines_of(text: str) -> list[str]:
+    """What a terminal shows: each line's last carriage-return segment, trailing blanks cut."""
+    return [line.split("\r")[-1].rstrip() for line in text.split("\n")]
+
+
+def test_par_write_puts_text_above_the_bar(bar_mode: str) -> None:
+    out = Terminal()
+    inputs = [{"x": i} for i in range(3)]
+    with Parallelized(square, inputs, num_threads=2, desc="sq", file=out) as par:
+        for kwargs, result, _ in par:
+            par.write("got", kwargs["x"], "->", result, file=out)
+    shown = lines_of(out.getvalue())
+    got = [line for line in shown if "got" in line]
+    assert sorted(got) == ["got 0 -> 0", "got 1 -> 1", "got 2 -> 4"]  # never glued to a frame
+    assert "3/3" in shown[-2] and shown[-1] == ""  # the bar's last frame, below them
+
+
+def test_par_write_defaults_to_stdout_like_print(bar_mode: str, capsys: Any) -> None:
+    with Parallelized(square, [{"x": 2}], progress=False) as par:
+        for _, result, _ in par:
+            par.write("result", result)
+    assert capsys.readouterr().out == "result 4\n"
+
+
+def test_log_lines_with_logging_configured_are_not_glued_to_the_bar(bar_mode: str) -> None:
+    out = Terminal()
+    logger = logging.getLogger("test_parallel_newcomer.glue")
+    handler = logging.StreamHandler(out)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        inputs = [{"x": x} for x in (1, -2, 3)]
+        with Parallelized(square, inputs, num_threads=2, desc="sq", file=out, log=logger) as par:
+            list(par)
+    finally:
+        logger.removeHandler(handler)
+    shown = lines_of(out.getvalue())
+    logged = [line for line in shown if "-> " in line]
+    assert len(logged) == 3 and all(line.startswith("[") for line in logged), shown
+    assert any(
+        "-> FAIL (remaining" in line and line.endswith(": ValueError: negative: -2")
+        for line in logged
+    ), logged
+
+
+def test_log_true_is_visible_without_logging_set_up() -> None:
+    code = (
+        "from futures_impl.parallel import Parallelized\n"
+        "def square(x):\n"
+        "    if x < 0:\n"
+        "        raise ValueError(f'negative: {x}')\n"
+        "    return x * x\n"
+        "with Parallelized(square, [{'x': 2}, {'x': -1}], num_threads=2, log=True) as par:\n"
+        "    list(par)\n"
+        "print('done')\n"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "done\n"
+    lines = sorted(proc.stderr.splitlines(), key=lambda line: "x=2" in line)
+    assert len(lines) == 2, proc.stderr
+    assert re.fullmatch(
+        r"\[\d/2\] x=-1 -> FAIL \(remaining \d, elapsed [\d.]+s\): ValueError: negative: -1",
+        lines[0],
+    )
+    assert re.fullmatch(r"\[\d/2\] x=2 -> OK \(remaining \d, elapsed [\d.]+s\)", lines[1])
+
+
+def test_log_true_uses_logging_once_it_is_configured() -> None:
+    code = (
+        "import logging\n"
+        "logging.basicConfig(level=logging.INFO, format='LOG %(name)s %(message)s')\n"
+        "from futures_impl.parallel import Parallelized\n"
+        "print(Parallelized(abs, [-3], unpack='value', log=True).results())\n"
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[3]\n"
+    assert re.fullmatch(r"LOG futures_impl.parallel \[1/1\] -3 -> OK \(.*\)\n", proc.stderr)
+
+
+def test_interrupted_run_leaves_no_frame_after_its_report(bar_mode: str) -> None:
+    out = Terminal()
+    gate = threading.Event()
+
+    def task(i: int) -> int:
+        if i > 0:
+            assert gate.wait(WAIT)
+        return i
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with Parallelized(task, [{"i": i} for i in range(4)], num_threads=2, file=out) as par:
+                for _ in par:
+                    raise KeyboardInterrupt
+    finally:
+        gate.set()
+    text = out.getvalue()
+    assert text.endswith("\n")
+    shown = lines_of(text)
+    assert shown[-1] == "" and shown[-2].startswith("Parallelized interrupted: 1/4 completed")
+    assert "1/4" in shown[-3]  # the bar's last frame, above the report
+    assert "\r" not in text[text.index("Parallelized interrupted") :]
+
+
+def test_the_builtin_bar_counts_failures(bar_mode: str) -> None:
+    out = Terminal()
+    inputs = [{"x": x} for x in (1, -2, 3, -4, 5)]
+    with Parallelized(square, inputs, num_threads=2, file=out) as par:
+        list(par)
+    last = lines_of(out.getvalue())[-2]
+    assert "5/5" in last
+    assert ("(2 failed)" in last) is (bar_mode == "builtin")

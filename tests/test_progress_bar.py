@@ -254,7 +254,7 @@ def test_elapsed_time_is_formatted_like_tqdm(seconds: float) -> None:
 def test_hours_appear_in_the_bar_line() -> None:
     bar = SimpleBar(total=1, disable=True)
     bar.start_t -= 3 * 3600 + 4 * 60 + 5
-    assert bar.format_line().endswith("[3:04:05]")
+    assert bar.format_line().endswith("[3:04:05<?, ?it/s]")
 
 
 # -- make_bar ----------------------------------------------------------------------------
@@ -299,3 +299,95 @@ def test_make_bar_with_tqdm_writes_to_stderr_by_default(
 
 def test_tqdm_available_follows_the_import(no_tqdm: None) -> None:
     assert _progress.tqdm_available() is False
+
+
+# -- rate, ETA, failures, width (issue 15) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "elapsed", "expected"),
+    [
+        (4, 20.0, " 40%|########            | 4/10 [00:20<00:30, 5.00s/it]"),
+        (4, 2.0, " 40%|########            | 4/10 [00:02<00:03, 2.00it/s]"),
+        (0, 5.0, "  0%|                    | 0/10 [00:05<?, ?it/s]"),
+        (10, 100.0, "100%|####################| 10/10 [01:40<00:00, 10.00s/it]"),
+    ],
+)
+def test_rate_and_eta_like_tqdm(n: int, elapsed: float, expected: str) -> None:
+    bar = SimpleBar(total=10, disable=True)
+    bar.n = n
+    bar.start_t -= elapsed
+    assert bar.format_line() == expected
+    try:
+        import tqdm  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        return
+    # The same fields as tqdm's own line (tqdm pads the rate and widens the bar).
+    theirs = tqdm.tqdm.format_meter(n, 10, elapsed, ncols=0)
+    ours_without_bar = expected[:4] + " " + expected.rsplit("| ", 1)[1]
+    assert " ".join(theirs.split()) == " ".join(ours_without_bar.split())
+
+
+def test_rate_without_a_total() -> None:
+    bar = SimpleBar(disable=True)
+    bar.n = 6
+    bar.start_t -= 2
+    assert bar.format_line() == "6it [00:02, 3.00it/s]"
+
+
+def test_failures_appear_in_the_counts() -> None:
+    bar = SimpleBar(total=10, desc="f", disable=True)
+    bar.update(4)
+    assert "| 4/10 [" in bar.format_line()
+    bar.failed = 1
+    assert "| 4/10 (1 failed) [" in bar.format_line()
+
+
+@pytest.mark.parametrize("ncols", [80, 60, 45, 30, 20, 10])
+def test_the_line_fits_the_width_given(ncols: int) -> None:
+    out = Terminal()
+    bar = SimpleBar(total=100, desc="a long description", file=out, disable=False, ncols=ncols)
+    bar.update(37)
+    bar.failed = 3
+    bar.set_postfix(status="processing", last="item-37")
+    frames = drawn(out)
+    assert frames and all(len(frame) <= ncols - 1 for frame in frames), frames
+    if ncols >= 45:
+        assert "37/100 (3 failed)" in frames[-1]
+    wide = SimpleBar(total=100, desc="d", disable=True, ncols=200)
+    wide.update(100)
+    assert "|####################|" in wide.format_line(200)  # never wider than `width`
+
+
+def test_the_width_is_the_terminals(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = Terminal()  # no file descriptor: the width comes from $COLUMNS, as shutil does
+    monkeypatch.setenv("COLUMNS", "40")
+    bar = SimpleBar(total=10, desc="a rather long description here", file=out, mininterval=0)
+    bar.update(3)
+    assert all(len(frame) <= 39 for frame in drawn(out))
+    assert "3/10" in drawn(out)[-1]
+    monkeypatch.setenv("COLUMNS", "120")  # measured again at each draw (a resize)
+    bar.set_postfix(k=1)
+    assert drawn(out)[-1].startswith("a rather long description here:  30%|######")
+
+
+def test_write_to_stdout_clears_a_bar_on_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    err, out = Terminal(), Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", out)
+    bar = SimpleBar(total=2, disable=False)
+    width = len(drawn(err)[-1])
+    bar.write("to stdout", file=sys.stdout)
+    assert out.getvalue() == "to stdout\n"
+    assert err.getvalue().endswith("\r" + " " * width + "\r" + "\r" + bar.format_line())
+
+
+def test_external_write_mode_clears_and_redraws() -> None:
+    out = Terminal()
+    bar = SimpleBar(total=2, desc="e", file=out, disable=False)
+    before = len(out.getvalue())
+    with bar.external_write_mode():
+        out.write("[1/2] logged\n")
+    after = out.getvalue()[before:]
+    assert after.startswith("\r" + " " * len(bar.format_line()) + "\r[1/2] logged\n\r")
+    assert drawn(out)[-1] == bar.format_line()
