@@ -36,7 +36,8 @@ def main(base_url: str) -> int:
     if par.failed:
         with Parallelized(fetch, par.failed, num_threads=4, desc="Retrying") as retry:
             for kwargs, _size, error in retry:
-                print(f"retry {kwargs['url']}: {'ok' if error is None else error}")
+                # retry.write, not print: the line goes above the bar, not onto it
+                retry.write(f"retry {kwargs['url']}: {'ok' if error is None else error}")
         if retry.failed:
             print(f"still failing: {len(retry.failed)}")
             return 1
