@@ -143,7 +143,7 @@ def _external_write_mode(bar: Any) -> Any:
     """A context manager that clears ``bar`` around a write to its terminal."""
     if isinstance(bar, SimpleBar):
         return bar.external_write_mode()
-    return type(bar).external_write_mode(file=bar.fp)  # tqdm's classmethod
+    return type(bar).external_write_mode(file=getattr(bar, "fp", None))  # tqdm's classmethod
 
 
 def _default_label(item: Any, limit: int = 80) -> str:
