@@ -12,7 +12,12 @@ and exits non-zero on an HTTP error).  The pattern:
   missing executable) into a result, so one bad task never stops the others;
 * with a pool, results are collected with ``as_completed`` and logged as they
   finish: ``[done/total] <task> -> OK|FAIL (remaining N, elapsed Ns)``;
-* the exit status is 1 when any task failed.
+* the exit status is 1 when any task failed;
+* Ctrl-C ends the program at once: the queued tasks are cancelled, no new task
+  process starts, the running ones are terminated (a terminal's Ctrl-C reaches
+  them too: one process group), a report says what was cancelled and what was
+  abandoned, and the exit status is 130.  The pool's workers are daemon threads
+  (``wait_at_exit=False``): the interpreter does not wait for the abandoned tasks.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ import argparse
 import logging
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import NamedTuple
 
 import futures_impl
@@ -42,16 +48,57 @@ class Outcome(NamedTuple):
     detail: str
 
 
+class Interrupted(Exception):
+    """Raised by run_task once Ctrl-C was pressed: the task is not started."""
+
+
+# The task processes now running, so that Ctrl-C can end them; `_stopping` is set by
+# stop_tasks(). Both guarded by _lock (written by the pool's threads and the main thread).
+_lock = threading.Lock()
+_running: set[subprocess.Popen[str]] = set()
+_stopping = False
+
+
 def run_task(base_url: str, path: str) -> Outcome:
     """Run one task as a subprocess; raises CalledProcessError when it fails."""
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, f"{base_url}/{path}"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return Outcome(path, True, proc.stdout.strip())
+    with _lock:
+        if _stopping:
+            raise Interrupted("not started: interrupted")
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, f"{base_url}/{path}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        _running.add(proc)
+    try:
+        with proc:
+            try:
+                out, err = proc.communicate(timeout=60)
+            except BaseException:  # a timeout, or Ctrl-C (sequential mode): don't leave it
+                proc.kill()
+                raise
+    finally:
+        with _lock:
+            _running.discard(proc)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
+    return Outcome(path, True, out.strip())
+
+
+def stop_tasks() -> None:
+    """Ctrl-C: start no more task processes, terminate the running ones, reap them."""
+    global _stopping
+    with _lock:
+        _stopping = True
+        procs = list(_running)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def safe_run(base_url: str, path: str) -> Outcome:
@@ -65,16 +112,33 @@ def safe_run(base_url: str, path: str) -> Outcome:
         return Outcome(path, False, f"{type(exc).__name__}: {exc}")
 
 
-def run_all(base_url: str, paths: Sequence[str], parallel: int) -> Iterator[Outcome]:
+def run_all(base_url: str, paths: Sequence[str], parallel: int) -> Generator[Outcome, None, None]:
     """Yield one Outcome per path, as they finish."""
     if parallel <= 1 or len(paths) <= 1:
         for path in paths:  # sequential fast path: no pool at all
             yield safe_run(base_url, path)
         return
-    with futures_impl.ThreadPoolExecutor(max_workers=parallel) as pool:
-        futures = [pool.submit(safe_run, base_url, path) for path in paths]
+    # Not `with pool:`: its exit would wait for every task, even after Ctrl-C.
+    pool = futures_impl.ThreadPoolExecutor(max_workers=parallel, wait_at_exit=False)
+    futures = []
+    try:
+        for path in paths:
+            futures.append(pool.submit(safe_run, base_url, path))
         for future in futures_impl.as_completed(futures):
             yield future.result()  # safe_run doesn't raise
+    except BaseException:  # Ctrl-C here, or the caller closed us (its own Ctrl-C)
+        cancelled = sum(future.cancel() for future in futures)
+        cancelled += len(paths) - len(futures)  # never submitted
+        running = sum(not future.done() for future in futures)
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_tasks()
+        log.warning(
+            "interrupted: %d cancelled before starting, %d abandoned while running",
+            cancelled,
+            running,
+        )
+        raise
+    pool.shutdown()
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -94,18 +158,27 @@ def main(argv: Sequence[str] = ()) -> int:
 
     start = time.monotonic()
     failed = []
-    for done, outcome in enumerate(run_all(args.base_url.rstrip("/"), paths, args.parallel), 1):
-        if not outcome.ok:
-            failed.append(outcome)
-        log.info(
-            "[%d/%d] %s -> %s (remaining %d, elapsed %.1fs)",
-            done,
-            len(paths),
-            outcome.task,
-            "OK" if outcome.ok else "FAIL",
-            len(paths) - done,
-            time.monotonic() - start,
-        )
+    done = 0
+    outcomes = run_all(args.base_url.rstrip("/"), paths, args.parallel)
+    try:
+        for outcome in outcomes:
+            done += 1
+            if not outcome.ok:
+                failed.append(outcome)
+            log.info(
+                "[%d/%d] %s -> %s (remaining %d, elapsed %.1fs)",
+                done,
+                len(paths),
+                outcome.task,
+                "OK" if outcome.ok else "FAIL",
+                len(paths) - done,
+                time.monotonic() - start,
+            )
+    except KeyboardInterrupt:
+        outcomes.close()  # if Ctrl-C landed here, not in run_all: cancel its tasks now
+        stop_tasks()  # the sequential path's task, if any
+        print(f"interrupted: {done}/{len(paths)} tasks finished", file=sys.stderr)
+        return 130  # the shell's status for a program ended by Ctrl-C
     for outcome in failed:
         print(f"FAILED {outcome.task}: {outcome.detail}")
     print(f"{len(paths) - len(failed)}/{len(paths)} tasks succeeded (parallel={args.parallel})")

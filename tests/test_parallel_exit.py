@@ -18,10 +18,12 @@ is timed in an assertion; the time from SIGINT to exit is printed (pytest -s) fo
 
 from __future__ import annotations
 
+import http.server
 import os
 import signal
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -231,3 +233,93 @@ def test_second_ctrl_c_during_the_report(tmp_path: Path, executor: str) -> None:
         assert not [pid for pid in pids if pid_alive(pid)], (pids, out, err)
     finally:
         _cleanup(pids)
+
+
+# -- examples/cli_runner.py (seed 002's --parallel N pattern) under Ctrl-C ------------------
+
+
+class _SlowServer(http.server.BaseHTTPRequestHandler):
+    """``/page/<n>``: answered at once; ``/slow/<n>``: held until `release` is set."""
+
+    cond = threading.Condition()
+    slow_requests = 0
+    release = threading.Event()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path.startswith("/slow/"):
+            with self.cond:
+                type(self).slow_requests += 1
+                self.cond.notify_all()
+            self.release.wait(60)
+        data = b"x" * 10
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def _processes_fetching(url: str) -> list[int]:
+    """Pids of live processes whose command line contains `url` (the example's tasks)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if url in cmdline and pid_alive(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="finds the task processes in /proc")
+@pytest.mark.parametrize("parallel", [2, 1])
+def test_cli_runner_ctrl_c(parallel: int) -> None:
+    """`cli_runner.py --parallel 2` with 2 tasks hanging on the server and 2 queued (or
+    `--parallel 1`, sequential: 1 hanging): one SIGINT to the runner alone (`kill -INT`:
+    its tasks' processes don't get it, as they would from a terminal) ends it with status
+    130 and its report, before any hanging task could finish (the server answers them
+    only after the runner's end), and no task process is left."""
+    _SlowServer.slow_requests = 0
+    _SlowServer.release = threading.Event()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowServer)
+    server.daemon_threads = True
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "examples", "cli_runner.py")
+    # The runner logs to stderr: fd 2 joins stdout, so lines can be awaited in order.
+    wrapper = ("import os, runpy, sys; os.dup2(1, 2); sys.argv = sys.argv[1:]; "
+               "runpy.run_path(sys.argv[0], run_name='__main__')")
+    child = Child("-c", wrapper, script, base_url, "page/0", "slow/1", "slow/2", "slow/3",
+                  "slow/4", "--parallel", str(parallel), new_session=True)
+    try:
+        child.expect("[1/5] page/0 -> OK")  # every task submitted (the loop has begun)
+        with _SlowServer.cond:  # both workers' tasks are waiting for the server
+            assert _SlowServer.cond.wait_for(lambda: _SlowServer.slow_requests >= parallel, 60)
+        child.proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        code = child.finish()
+        elapsed = time.monotonic() - sent
+        left = _processes_fetching(f"{base_url}/slow/")
+        print(f"\n[cli_runner --parallel {parallel}] SIGINT to exit: {elapsed:.3f} s")
+    finally:
+        _SlowServer.release.set()
+        child.kill()
+        server.shutdown()
+        server.server_close()
+    out = child.stdout
+    assert code == 130, out
+    if parallel > 1:
+        assert "interrupted: 2 cancelled before starting, 2 abandoned while running" in out
+    assert "interrupted: 1/5 tasks finished" in out
+    assert "Traceback" not in out
+    assert not [line for line in out.splitlines() if "slow/" in line and "->" in line], out
+    assert _SlowServer.slow_requests == parallel  # the queued tasks never started
+    assert left == [], out
