@@ -19,16 +19,22 @@ is timed in an assertion; the time from SIGINT to exit is printed (pytest -s) fo
 from __future__ import annotations
 
 import http.server
+import io
 import os
 import signal
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from _child import Child, pid_alive
+
+from futures_impl import ThreadPoolExecutor
+from futures_impl._parallel_exit import DeferredInterrupt
+from futures_impl.parallel import Parallelized
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX signals")
 
@@ -323,3 +329,89 @@ def test_cli_runner_ctrl_c(parallel: int) -> None:
     assert not [line for line in out.splitlines() if "slow/" in line and "->" in line], out
     assert _SlowServer.slow_requests == parallel  # the queued tasks never started
     assert left == [], out
+
+
+# -- DeferredInterrupt: a Ctrl-C held back while calls are submitted or an abort is booked --
+
+
+@pytest.fixture
+def default_sigint() -> Iterator[None]:
+    """Python's own SIGINT handler for the test (a runner may have installed another)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_deferred_interrupt_holds_a_ctrl_c_until_reraise(default_sigint: None) -> None:
+    reached = False
+    with DeferredInterrupt() as held:
+        signal.raise_signal(signal.SIGINT)  # its handler runs before the next line
+        reached = True
+    assert reached and held.received
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    with pytest.raises(KeyboardInterrupt):
+        held.reraise()
+    held.reraise()  # raised once only
+
+
+def test_deferred_interrupt_a_second_ctrl_c_raises_at_once(default_sigint: None) -> None:
+    reached = False
+    with pytest.raises(KeyboardInterrupt):
+        with DeferredInterrupt():
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+            reached = True
+    assert not reached
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_deferred_interrupt_leaves_other_handlers_and_threads_alone(default_sigint: None) -> None:
+    seen: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    with DeferredInterrupt() as held:
+        signal.raise_signal(signal.SIGINT)  # the user's handler runs, not ours
+    assert seen == [signal.SIGINT] and not held.received
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    handlers: list[object] = []
+
+    def elsewhere() -> None:  # signal.signal() works on the main thread only
+        with DeferredInterrupt():
+            handlers.append(signal.getsignal(signal.SIGINT))
+
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join(60)
+    assert handlers == [signal.default_int_handler]
+
+
+class _PoolKilledByCtrlC(ThreadPoolExecutor):
+    """A user executor whose kill_workers() gets a second Ctrl-C in the middle."""
+
+    killed = False
+
+    def kill_workers(self) -> None:
+        signal.raise_signal(signal.SIGINT)  # a second Ctrl-C during the abort's bookkeeping
+        self.killed = True
+        self.shutdown(wait=False, cancel_futures=True)
+
+
+def test_second_ctrl_c_during_the_abort_is_raised_after_the_report(default_sigint: None) -> None:
+    release = threading.Event()
+    report = io.StringIO()
+    pool = _PoolKilledByCtrlC(max_workers=1)
+    try:
+        par = Parallelized(release.wait, [60] * 3, unpack="value", executor=pool,
+                           progress=False, file=report)
+        with pytest.raises(KeyboardInterrupt) as caught:
+            with par:
+                raise KeyboardInterrupt  # the first Ctrl-C (the loop has not started)
+        # The held one, raised after the bookkeeping and the report (its context: the first).
+        assert isinstance(caught.value.__context__, KeyboardInterrupt)
+        assert pool.killed
+        assert "Parallelized interrupted: 0/3 completed, 3 cancelled before starting" in (
+            report.getvalue())
+    finally:
+        release.set()
+        pool.shutdown(wait=True)
