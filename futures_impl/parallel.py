@@ -23,6 +23,11 @@ the pool is shut down *without* waiting for the running ones; ``.cancelled``
 and ``.abandoned`` list their inputs, a one-line report goes to the bar (or
 stderr), and the exception propagates.  ``.stop_event`` is set at that moment
 so that long tasks can poll it and return early (a thread can't be killed).
+The program then ends without waiting for the abandoned calls: the private
+pool's workers are daemon threads, and on KeyboardInterrupt/SystemExit a
+user-given process pool's workers are killed (``wait_at_exit=True``: the old
+way, the exit waits for them); see _parallel_exit for the how and for the
+Ctrl-C held back while the calls are submitted or the abort is booked.
 
 Bookkeeping: ``failed`` (inputs whose call raised, in completion order, for an
 easy retry), ``errors`` (``(input, exception)`` pairs), ``succeeded``,
@@ -201,7 +206,9 @@ class Parallelized(Generic[_R]):
     True (default) yields errors; False raises the first one after cancelling
     the calls not yet started.  ``log``: True (logger ``futures_impl.parallel``)
     or a Logger for the per-call progress log.  ``label``: how an input is
-    shown in the log (default: a short repr).
+    shown in the log (default: a short repr).  ``wait_at_exit``: False (default)
+    lets the program end after Ctrl-C without waiting for the calls still
+    running; True makes the interpreter wait for them at exit.
     """
 
     def __init__(
