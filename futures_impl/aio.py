@@ -415,7 +415,7 @@ class AsyncExecutor:
         self,
         futures: Iterable[Any],
         timeout: float | None = None,
-        return_when: str | WaitStrategy = ALL_COMPLETED,
+        return_when: str | WaitStrategy = WaitStrategy.ALL_COMPLETED,
     ) -> DoneAndNotDone:
         """See :func:`wait`; but with ALL_COMPLETED a ``timeout`` that passes raises
         :data:`TimeoutError` (antflow's API); the other two return ``(done, not_done)``."""

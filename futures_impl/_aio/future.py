@@ -71,9 +71,9 @@ else:
 class WaitStrategy(str, enum.Enum):
     """When :func:`wait` returns; equal to the module constants of the same name."""
 
-    ALL_COMPLETED = ALL_COMPLETED
-    FIRST_COMPLETED = FIRST_COMPLETED
+    FIRST_COMPLETED = FIRST_COMPLETED  # antflow's order
     FIRST_EXCEPTION = FIRST_EXCEPTION
+    ALL_COMPLETED = ALL_COMPLETED
 
     def __str__(self) -> str:
         return str(self.value)
