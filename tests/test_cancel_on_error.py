@@ -85,7 +85,7 @@ def program(tmp_path: Path) -> str:
 
 
 def _run(program: str, module: str, kind: str, mode: str) -> dict[str, int]:
-    child = Child(program, module, kind, mode, str(N))
+    child = Child(program, module, kind, mode, str(N), new_session=True)
     try:
         code = child.finish()
     finally:

@@ -244,3 +244,49 @@ def test_without_the_option_queued_calls_start_after_ctrl_c(program: str, module
         child.expect("started 2")
     finally:
         child.kill()
+
+
+# -- without an interrupt, the option changes nothing ------------------------------------
+
+
+@pytest.mark.parametrize("cancel_running", [False, True])
+def test_a_stop_on_interrupt_pool_runs_calls_as_usual(cancel_running: bool) -> None:
+    """Results, errors, map and a normal `with` exit as without the option; with
+    cancel_running too, the futures keep that option's cancel() (PoolFuture)."""
+    import multiprocessing
+
+    from _process_helpers import raise_value_error, square
+
+    from futures_impl._process.future import PoolFuture
+    from futures_impl.process import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(2, mp_context=ctx, stop_on_interrupt=True,
+                             cancel_running=cancel_running) as ex:
+        future = ex.submit(square, 7)
+        assert future.result(timeout=60) == 49
+        assert future.exception(timeout=60) is None
+        assert isinstance(future, PoolFuture) is cancel_running
+        failing = ex.submit(raise_value_error, "boom")
+        assert isinstance(failing.exception(timeout=60), ValueError)
+        assert list(ex.map(square, range(20), timeout=60)) == [i * i for i in range(20)]
+        assert list(ex.map(square, range(20), chunksize=3, timeout=60)) == [
+            i * i for i in range(20)
+        ]
+    assert ex.statistics().state == "shut down"
+
+
+def test_a_failing_initializer_still_breaks_a_stop_on_interrupt_pool() -> None:
+    """The initializer runs after SIGINT is set to be ignored, and fails as usual."""
+    import multiprocessing
+
+    from _process_helpers import init_fail, square
+
+    from futures_impl.process import BrokenProcessPool, ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(1, mp_context=ctx, initializer=init_fail,
+                             stop_on_interrupt=True) as ex:
+        future = ex.submit(square, 2)
+        with pytest.raises(BrokenProcessPool):
+            future.result(timeout=60)
