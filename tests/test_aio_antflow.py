@@ -723,6 +723,58 @@ async def submit_a_plain_function(api: Any) -> Any:
         return await caught(future.result()), calls
 
 
+async def map_timeout_and_the_other_calls(api: Any) -> Any:
+    gate = asyncio.Event()
+    ran: list[int] = []
+
+    async def task(i: int) -> int:
+        await gate.wait()
+        ran.append(i)
+        return i
+
+    async with api.AsyncExecutor(max_workers=3) as executor:
+        outcome = await caught(executor.map(task, range(3), timeout=0.05))
+        gate.set()  # antflow's calls run on; ours were cancelled with the timeout
+    return outcome, sorted(ran)
+
+
+async def map_iter_reads_inputs(api: Any) -> Any:
+    pulled: list[int] = []
+
+    def inputs() -> Any:
+        for i in range(100):
+            pulled.append(i)
+            yield i
+
+    async def task(i: int) -> int:
+        await asyncio.sleep(0)
+        return i
+
+    async with api.AsyncExecutor(max_workers=2) as executor:
+        stream = executor.map_iter(task, inputs())
+        first = await stream.__anext__()
+        await stream.aclose()
+    return first, "all read" if len(pulled) == 100 else "a few read"
+
+
+async def bogus_return_when(api: Any) -> Any:
+    async with api.AsyncExecutor(max_workers=1) as executor:
+        future = executor.submit(asyncio.sleep, 0)
+        return await split(executor.wait([future], return_when="BOGUS"))
+
+
+async def fn_by_keyword(api: Any) -> Any:
+    async def double(x: int) -> int:
+        return 2 * x
+
+    async with api.AsyncExecutor(max_workers=1) as executor:
+        try:
+            future = executor.submit(fn=double, x=1)
+        except TypeError:
+            return "refused"
+        return await future.result()
+
+
 async def fractional_max_workers(api: Any) -> Any:
     try:
         executor = api.AsyncExecutor(max_workers=2.5)
@@ -733,6 +785,30 @@ async def fractional_max_workers(api: Any) -> Any:
 
 
 DIFFERENCES: list[tuple[Scenario, Any, Any, str]] = [
+    (
+        map_timeout_and_the_other_calls,
+        ("returned", (("raised", "asyncio.TimeoutError"), [0, 1, 2])),
+        ("returned", (("raised", "asyncio.TimeoutError"), [])),
+        "ours: a map's timeout cancels its outstanding calls",
+    ),
+    (
+        map_iter_reads_inputs,
+        ("returned", (0, "all read")),
+        ("returned", (0, "a few read")),
+        "ours: at most buffersize inputs ahead of the consumer",
+    ),
+    (
+        bogus_return_when,
+        ("returned", ("ok", (1, 0))),
+        ("returned", ("raised", "ValueError")),
+        "ours: an unknown return_when is refused",
+    ),
+    (
+        fn_by_keyword,
+        ("returned", 2),
+        ("returned", "refused"),
+        "ours: fn is positional-only, as concurrent.futures' submit",
+    ),
     (
         fractional_max_workers,
         ("raised", "TypeError"),
