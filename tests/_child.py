@@ -46,12 +46,15 @@ class Child:
             reader.start()
 
     def _read(self, stream: object, into: list[str], feed: bool) -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            into.append(line)
+        try:
+            for line in stream:  # type: ignore[attr-defined]
+                into.append(line)
+                if feed:
+                    self.lines.put(line)
+        finally:
+            stream.close()  # type: ignore[attr-defined]
             if feed:
-                self.lines.put(line)
-        if feed:
-            self.lines.put(None)
+                self.lines.put(None)
 
     @property
     def stdout(self) -> str:
@@ -116,6 +119,13 @@ class Child:
             self.proc.wait(timeout=HANG_GUARD)
         except subprocess.TimeoutExpired:  # pragma: no cover - the kernel did not kill it
             pass
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        for reader in self._readers:
+            reader.join(HANG_GUARD)  # its pipe closes once every holder is dead
 
 
 def pid_alive(pid: int) -> bool:
