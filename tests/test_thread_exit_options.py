@@ -49,7 +49,7 @@ PROGRAM = textwrap.dedent(
         say(f"finish {i}")
         return i
 
-    kwargs = {"wait_at_exit": False} if mode == "blocked" else {}
+    kwargs = {"wait_at_exit": False} if mode.startswith("blocked") else {}
     ex = ThreadPoolExecutor(2, **kwargs)
     results = ex.map(work, range(20))
     extra = ex.submit(work, 99)
@@ -57,7 +57,8 @@ PROGRAM = textwrap.dedent(
         lambda f: say("extra cancelled" if f.cancelled() else "extra done"))
     for _ in range(2):
         assert started.acquire(timeout=60), "the first calls did not start"
-    ex.shutdown(wait=False)
+    if mode != "blocked-open":  # "blocked-open": the pool is not even shut down
+        ex.shutdown(wait=False)
     say("main done")
     """
 )
@@ -67,10 +68,12 @@ def _count(out: str, word: str) -> int:
     return sum(1 for line in out.splitlines() if line.startswith(word + " "))
 
 
-def test_exit_does_not_wait_for_a_pool_made_with_wait_at_exit_false() -> None:
+@pytest.mark.parametrize("mode", ["blocked", "blocked-open"])
+def test_exit_does_not_wait_for_a_pool_made_with_wait_at_exit_false(mode: str) -> None:
     """The child exits although its two running calls never end, and the calls still
-    queued are cancelled, not run (gh-80961, gh-86575: the stdlib waits for all 21)."""
-    child = Child("-c", PROGRAM, "futures_impl", "blocked")
+    queued are cancelled, not run (gh-80961, gh-86575: the stdlib waits for all 21);
+    whether the pool was shut down (wait=False) or not."""
+    child = Child("-c", PROGRAM, "futures_impl", mode)
     code = child.finish()
     assert code == 0, child.stderr
     out = child.stdout
