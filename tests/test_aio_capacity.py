@@ -81,6 +81,21 @@ async def assert_capacity(ex: AsyncExecutor, n: int) -> None:
     assert len(ex._workers) <= n
 
 
+def test_a_call_submitted_while_every_worker_is_busy_gets_a_new_worker() -> None:
+    async def main() -> None:
+        ex = AsyncExecutor(3)
+        barrier = Barrier(3)
+        futs = []
+        for i in range(3):  # one at a time, each once the previous one is running
+            futs.append(ex.submit(barrier, i))
+            await until(futs[-1].running, f"call {i} running")
+        assert await asyncio.gather(*futs) == [0, 1, 2]  # all three ran at once
+        assert len(ex._workers) == 3
+        await ex.shutdown()
+
+    run(main)
+
+
 # -- outside cancellation -----------------------------------------------------------------
 
 
