@@ -260,7 +260,7 @@ def test_a_stop_on_interrupt_pool_runs_calls_as_usual(cancel_running: bool) -> N
     from futures_impl._process.future import PoolFuture
     from futures_impl.process import ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")  # no fork of a threaded pytest
     with ProcessPoolExecutor(2, mp_context=ctx, stop_on_interrupt=True,
                              cancel_running=cancel_running) as ex:
         future = ex.submit(square, 7)
@@ -284,7 +284,7 @@ def test_a_failing_initializer_still_breaks_a_stop_on_interrupt_pool() -> None:
 
     from futures_impl.process import BrokenProcessPool, ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")  # no fork of a threaded pytest
     with ProcessPoolExecutor(1, mp_context=ctx, initializer=init_fail,
                              stop_on_interrupt=True) as ex:
         future = ex.submit(square, 2)
