@@ -57,7 +57,6 @@ lists the differences kept on purpose; tests/test_aio_antflow.py compares.
 from __future__ import annotations
 
 import asyncio
-import collections
 import operator
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -80,13 +79,7 @@ from ._aio.future import (
     wait,
 )
 from ._aio.interop import run_in_executor, wrap_future
-from ._aio.work import (
-    DEFAULT_RETRY_DELAY,
-    _AsyncZip,
-    _head_or_first_failure,
-    _WorkItem,
-    refuse_plain_function,
-)
+from ._aio.work import DEFAULT_RETRY_DELAY, _WorkItem, in_input_order, refuse_plain_function
 from ._defaults import default_max_workers
 
 __all__ = [
@@ -342,7 +335,7 @@ class AsyncExecutor:
             )
         ]
 
-    async def map_iter(
+    def map_iter(
         self,
         fn: Callable[..., Awaitable[_T]],
         *iterables: Iterable[Any] | AsyncIterable[Any],
@@ -358,52 +351,20 @@ class AsyncExecutor:
         ``buffersize`` (default ``max_workers``) inputs are submitted and not
         yet yielded.  ``timeout``: seconds to wait for each result.  Closing
         the iterator (``aclose()``, or the loop's async generator cleanup after
-        a ``break``) cancels those calls.
+        a ``break``) cancels those calls.  Arguments are checked at this call.
         """
         if self._shutdown:
             raise ExecutorShutdownError("cannot schedule new futures after shutdown")
         window = self._max_workers if buffersize is None else buffersize
         if window < 1:
             raise ValueError("buffersize must be >= 1")
-        if not iterables:
-            return  # zip() of nothing, as concurrent.futures' map and antflow's
-        loop = asyncio.get_running_loop()
-        rows = _AsyncZip(iterables)
-        inflight: collections.deque[AsyncFuture[_T]] = collections.deque()
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(inflight) < window:
-                    try:
-                        args = await rows.__anext__()
-                    except StopAsyncIteration:
-                        exhausted = True
-                        break
-                    inflight.append(
-                        self.submit(
-                            fn,
-                            *args,
-                            semaphore=semaphore,
-                            retries=retries,
-                            retry_delay=retry_delay,
-                        )
-                    )
-                if not inflight:
-                    return
-                head = inflight.popleft()
-                deadline = None if timeout is None else loop.time() + timeout
-                try:
-                    await _head_or_first_failure(head, inflight, deadline, loop)
-                    result = await head.result()
-                except BaseException:
-                    head.cancel()
-                    raise
-                yield result
-        finally:
-            for fut in inflight:
-                if not fut.cancel() and not fut.cancelled():
-                    fut.exception()  # failed siblings: read it, so asyncio does not log it
-            await rows.aclose()
+
+        def submit(args: tuple[Any, ...]) -> AsyncFuture[_T]:
+            return self.submit(
+                fn, *args, semaphore=semaphore, retries=retries, retry_delay=retry_delay
+            )
+
+        return in_input_order(submit, iterables, window, timeout)
 
     def as_completed(
         self, futures: Iterable[Any], timeout: float | None = None

@@ -4,8 +4,10 @@
   around each attempt, the exponential backoff between attempts, the
   per-attempt timeout.  It runs inside a task of its own (see
   :mod:`futures_impl.aio`), so whatever it raises ends up in the future.
-* :func:`_head_or_first_failure` is how ``map_iter`` waits for the next result
-  in input order while still failing fast on a later call's exception.
+* :func:`in_input_order` is ``map_iter``'s stream: a bounded window of calls
+  ahead of the consumer, results in input order, a per-result timeout;
+  :func:`_head_or_first_failure` is how it waits for the next result while
+  still failing fast on a later call's exception.
 * :class:`_AsyncZip` reads sync and async iterables row by row, lazily, so
   ``map_iter`` can consume infinite inputs.
 * :func:`refuse_plain_function` is ``submit``'s check, before anything is
@@ -20,15 +22,17 @@ import asyncio
 import functools
 import inspect
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import (
     Any,
     Callable,
+    TypeVar,
 )
 
 from .future import FIRST_COMPLETED, AsyncFuture, TimeoutError, failed
 
+_T = TypeVar("_T")
 DEFAULT_RETRY_DELAY = 0.1
 _backoff_sleep = asyncio.sleep  # the backoff's sleep (a seam for tests)
 
@@ -155,6 +159,51 @@ def _wraps_async(fn: Any) -> bool:
     except ValueError:  # a __wrapped__ cycle
         return False
     return inner is not fn and _is_async(inner)
+
+
+async def in_input_order(
+    submit: Callable[[tuple[Any, ...]], AsyncFuture[_T]],
+    iterables: tuple[Iterable[Any] | AsyncIterable[Any], ...],
+    window: int,
+    timeout: float | None,
+) -> AsyncIterator[_T]:
+    """``map_iter``'s stream: ``submit(row)`` for each row of ``zip(*iterables)``, at most
+    ``window`` ahead of the result yielded; each result awaited at most ``timeout`` s.
+
+    The first failure is raised at once (even before earlier results); then, as when the
+    stream is closed, the calls still in flight are cancelled.  No iterables: nothing.
+    """
+    if not iterables:
+        return  # zip() of nothing, as concurrent.futures' map and antflow's
+    loop = asyncio.get_running_loop()
+    rows = _AsyncZip(iterables)
+    inflight: deque[AsyncFuture[_T]] = deque()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(inflight) < window:
+                try:
+                    args = await rows.__anext__()
+                except StopAsyncIteration:
+                    exhausted = True
+                    break
+                inflight.append(submit(args))
+            if not inflight:
+                return
+            head = inflight.popleft()
+            deadline = None if timeout is None else loop.time() + timeout
+            try:
+                await _head_or_first_failure(head, inflight, deadline, loop)
+                result = await head.result()
+            except BaseException:
+                head.cancel()
+                raise
+            yield result
+    finally:
+        for fut in inflight:
+            if not fut.cancel() and not fut.cancelled():
+                fut.exception()  # failed siblings: read it, so asyncio does not log it
+        await rows.aclose()
 
 
 async def _head_or_first_failure(
