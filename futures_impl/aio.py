@@ -26,7 +26,9 @@ cancels its call; if work is still queued and no worker is left to take it,
 a replacement starts at once, unless nothing but this executor's own tasks is
 still alive (``asyncio.run()`` cancels every task on its way out: a worker
 started then would outlive the loop), in which case the queued calls are
-cancelled.  A failure of the machinery itself (not of a call) is reported to
+cancelled; once a worker has been replaced, an async generator closed by the
+loop's ``shutdown_asyncgens()`` (``_until_loop_shutdown``) is the safety net
+for what that test can't see.  A failure of the machinery itself (not of a call) is reported to
 the loop's exception handler and fails the affected future; no future is
 left unsettled.
 
@@ -58,7 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import operator
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import (
     Any,
@@ -109,6 +111,10 @@ class ExecutorShutdownError(RuntimeError):
     concurrent.futures)."""
 
 
+async def _first_step(agen: AsyncGenerator[None, None]) -> None:
+    await agen.__anext__()  # the loop's shutdown_asyncgens() now knows it
+
+
 def _cancel_requested(task: asyncio.Task[Any]) -> bool:
     cancelling = getattr(task, "cancelling", None)  # 3.11+
     if cancelling is not None:
@@ -139,6 +145,7 @@ class AsyncExecutor:
         self._outstanding: set[AsyncFuture[Any]] = set()  # submitted, not done
         self._shutdown = False
         self._stopping = False  # stop sentinels queued
+        self._guard: AsyncGenerator[None, None] | None = None  # see _until_loop_shutdown
 
     @property
     def max_workers(self) -> int:
@@ -229,10 +236,30 @@ class AsyncExecutor:
             return  # a worker still running drains the queue; if none, it was settled
         try:
             self._adjust_workers()  # replace the cancelled worker
+            if self._guard is None and self._loop is not None:
+                self._guard = self._until_loop_shutdown()
+                self._loop.create_task(_first_step(self._guard))
         except Exception as exc:
             self._report("could not start a worker", exc)
             if not self._workers:
                 self._settle_queued(exc)
+
+    async def _until_loop_shutdown(self) -> AsyncGenerator[None, None]:
+        """A safety net once a worker has been replaced: closed by the loop's
+        ``shutdown_asyncgens()`` (asyncio.run()'s last step), it cancels what is queued and
+        the workers, so nothing outlives the loop.  Needed where ``_loop_is_ending`` can't
+        see that the loop is ending: before 3.11, a task still awaiting in its cleanup
+        looks alive."""
+        try:
+            yield
+        finally:
+            self._shutdown = self._stopping = True
+            if self._queue is not None:
+                self._settle_queued(None)
+            for worker in list(self._workers):
+                worker.cancel()
+            while self._workers:
+                await asyncio.wait(set(self._workers))
 
     def _loop_is_ending(self) -> bool:
         """Nothing but this executor's own tasks is alive and not being cancelled."""
@@ -409,6 +436,8 @@ class AsyncExecutor:
             while self._workers:
                 await asyncio.wait(set(self._workers))
             self._settle_queued(None)  # left behind only if workers were killed from outside
+            if self._guard is not None:
+                await self._guard.aclose()
 
     def cancel_all(self) -> int:
         """Cancel every call submitted and not done, queued or running; return how many."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import sys
 import types
 import warnings
 from collections.abc import Coroutine, Generator
@@ -220,6 +221,42 @@ def test_asyncio_run_ending_with_work_queued_settles_every_future_and_starts_non
     assert all(f.done() for f in futures), [f for f in futures if not f.done()]
     assert all(f.cancelled() for f in futures)
     assert not reports, reports
+
+
+def test_asyncio_run_ending_while_another_task_cleans_up_settles_every_future() -> None:
+    """Another task still awaiting in its ``finally`` when asyncio.run() ends looks alive
+    before 3.11 (no ``Task.cancelling()``): the cancelled workers are replaced then, and the
+    loop's async-generator shutdown cancels what they started.  From 3.11 nothing starts."""
+    futures: list[AsyncFuture[Any]] = []
+    started: list[int] = []
+    reports: list[dict[str, Any]] = []
+    keep: list[asyncio.Task[None]] = []
+
+    async def hang(i: int) -> None:
+        started.append(i)
+        await asyncio.Event().wait()
+
+    async def cleans_up_slowly() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for _ in range(20):
+                await asyncio.sleep(0)
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _l, ctx: reports.append(ctx))
+        keep.append(asyncio.ensure_future(cleans_up_slowly()))
+        ex = AsyncExecutor(2)
+        futures.extend(ex.submit(hang, i) for i in range(6))
+        await until(lambda: len(started) == 2, "two calls started")
+
+    asyncio.run(main())
+    gc.collect()
+    assert all(f.done() for f in futures), [f for f in futures if not f.done()]
+    assert all(f.cancelled() for f in futures)
+    assert not reports, reports
+    if sys.version_info >= (3, 11):
+        assert sorted(started) == [0, 1]
 
 
 # -- failures of the machinery --------------------------------------------------------------
