@@ -332,6 +332,28 @@ def test_a_worker_that_cannot_be_created_makes_submit_raise_and_runs_nothing() -
     assert not [w for w in caught if "never awaited" in str(w.message)]
 
 
+def test_a_replacement_that_cannot_be_started_is_reported_and_fails_the_queue() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        reports = record_reports(loop)
+        ex = AsyncExecutor(1)
+        assert await ex.submit(double, 1) == 2  # the worker is now idle
+        error = MemoryError("no replacement")
+        loop.set_task_factory(failing_factory(_is_worker_coroutine, error))
+        (worker,) = ex._workers
+        worker.cancel()
+        fut = ex.submit(double, 2)  # the dying worker still counts: no new one yet
+        await until(fut.done, "the call left without a worker settled")
+        with pytest.raises(MemoryError, match="no replacement"):
+            await fut
+        assert [r["exception"] for r in reports] == [error]
+        loop.set_task_factory(None)
+        assert await ex.submit(double, 3) == 6
+        await ex.shutdown()
+
+    run(main)
+
+
 def test_a_worker_failing_outside_a_call_is_reported_and_fails_what_it_left() -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
