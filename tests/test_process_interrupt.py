@@ -290,3 +290,126 @@ def test_a_failing_initializer_still_breaks_a_stop_on_interrupt_pool() -> None:
         future = ex.submit(square, 2)
         with pytest.raises(BrokenProcessPool):
             future.result(timeout=60)
+
+
+# -- in process: the paths no signal is needed for -----------------------------------------
+
+
+def _blocking_pool(**options: object) -> tuple[object, object]:
+    """A stop_on_interrupt pool of 2 forkserver workers whose block_forever() calls set
+    `started` once running; (executor, started)."""
+    import multiprocessing
+
+    from _process_helpers import set_started
+
+    from futures_impl.process import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("forkserver")
+    started = ctx.Event()
+    ex = ProcessPoolExecutor(2, mp_context=ctx, initializer=set_started, initargs=(started,),
+                             stop_on_interrupt=True, **options)  # type: ignore[arg-type]
+    return ex, started
+
+
+def _assert_stopped(ex: object, pids: list[int]) -> None:
+    from _process_helpers import square
+
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        ex.submit(square, 1)  # type: ignore[attr-defined]
+    assert ex.statistics().pending == 0  # type: ignore[attr-defined]
+    ex.shutdown(wait=True)  # type: ignore[attr-defined]  # joins the manager: workers reaped
+    assert [pid for pid in pids if pid_alive(pid)] == []
+
+
+def test_a_keyboard_interrupt_raised_by_the_call_does_not_stop_the_pool() -> None:
+    """The call's own KeyboardInterrupt is its outcome, re-raised by result() as any
+    error: only an interrupt of the wait stops the pool."""
+    import multiprocessing
+
+    from _interrupt_helpers import raise_keyboard_interrupt
+    from _process_helpers import square
+
+    from futures_impl.process import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(1, mp_context=ctx, stop_on_interrupt=True) as ex:
+        future = ex.submit(raise_keyboard_interrupt)
+        with pytest.raises(KeyboardInterrupt, match="raised by the call"):
+            future.result(timeout=60)
+        assert isinstance(future.exception(timeout=60), KeyboardInterrupt)
+        assert ex.submit(square, 3).result(timeout=60) == 9  # the pool goes on
+
+
+def test_a_second_interrupt_during_the_stop_is_held_back() -> None:
+    """A KeyboardInterrupt landing while the pool is being stopped (here: raised by a
+    done-callback of the first future it cancels) propagates only once every future is
+    settled: none is left for a waiter to hang on."""
+    from _process_helpers import block_forever
+
+    from futures_impl._process.interrupt import stop
+
+    ex, started = _blocking_pool()
+    try:
+        futures = [ex.submit(block_forever) for _ in range(8)]  # type: ignore[attr-defined]
+        assert started.wait(60)  # type: ignore[attr-defined]
+        pids = list(ex._processes)  # type: ignore[attr-defined]
+
+        def second_ctrl_c(_: object) -> None:
+            raise KeyboardInterrupt
+
+        futures[0].add_done_callback(second_ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            stop(ex._pool)  # type: ignore[attr-defined]
+        assert {f._state for f in futures} == {"CANCELLED_AND_NOTIFIED"}
+        _assert_stopped(ex, pids)
+    finally:  # a failure must not leave blocked workers (exit would wait)
+        ex.kill_workers()  # type: ignore[attr-defined]
+
+
+def test_an_interrupt_while_map_submits_stops_the_pool() -> None:
+    """map() reads its whole input before returning: a KeyboardInterrupt from the input
+    (a Ctrl-C landing there) stops the pool, the calls already submitted included."""
+    from _interrupt_helpers import block
+
+    ex, started = _blocking_pool()
+    pids: list[int] = []
+    try:
+
+        def arguments():  # type: ignore[no-untyped-def]
+            yield from range(3)
+            assert started.wait(60)  # type: ignore[attr-defined]
+            pids.extend(ex._processes)  # type: ignore[attr-defined]
+            raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            ex.map(block, arguments())  # type: ignore[attr-defined]
+        assert pids
+        _assert_stopped(ex, pids)
+    finally:  # a failure must not leave blocked workers (exit would wait)
+        ex.kill_workers()  # type: ignore[attr-defined]
+
+
+def test_an_interrupt_while_a_lazy_map_reads_its_input_stops_the_pool() -> None:
+    """With buffersize the input is read during iteration: an interrupt there (not in
+    a result() wait) is caught by map's iterator."""
+    from _process_helpers import square
+
+    ex, _ = _blocking_pool()
+    pids: list[int] = []
+    try:
+
+        def arguments():  # type: ignore[no-untyped-def]
+            yield from range(4)
+            pids.extend(ex._processes)  # type: ignore[attr-defined]
+            raise KeyboardInterrupt
+
+        results = ex.map(square, arguments(), buffersize=2)  # type: ignore[attr-defined]
+        got = []
+        with pytest.raises(KeyboardInterrupt):
+            for value in results:
+                got.append(value)
+        assert got == [0, 1, 4, 9][: len(got)]
+        assert pids
+        _assert_stopped(ex, pids)
+    finally:  # a failure must not leave blocked workers (exit would wait)
+        ex.kill_workers()  # type: ignore[attr-defined]

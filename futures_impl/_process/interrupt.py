@@ -81,25 +81,23 @@ def stop(pool: _Pool) -> None:
             w.nbytes = 0
             processes.append(w.process)
     interrupted: BaseException | None = None
-    for process in processes:
-        try:
-            process.kill()
-        except (OSError, ValueError, AttributeError):
-            pass  # already gone (reaped: the Process is closed)
-        except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C: finish first
-            interrupted = interrupted or exc
     done = 0
-    while done < len(futures):
+    while done < len(processes) + len(futures):
         try:
-            while done < len(futures):
-                future = futures[done]
+            # Each step is idempotent: one cut short by an interrupt is simply redone.
+            while done < len(processes):
+                try:
+                    processes[done].kill()
+                except (OSError, ValueError, AttributeError):
+                    pass  # already gone (reaped: the Process is closed)
                 done += 1
+            while done < len(processes) + len(futures):
+                future = futures[done - len(processes)]
                 if not _base._cancel_running(future):  # RUNNING -> cancelled
                     _base._cancel_and_notify(future)  # PENDING/CANCELLED -> cancelled
-        except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C, or a callback's
-            if isinstance(exc, Exception):
-                _base._get_logger().critical("Exception cancelling a call", exc_info=True)
-            elif interrupted is None:
+                done += 1
+        except BaseException as exc:  # noqa: BLE001 - a second Ctrl-C (callbacks' errors
+            if interrupted is None:  # are logged by _base): finish first, re-raise after
                 interrupted = exc
     pool.wakeup.wakeup()
     if interrupted is not None:
