@@ -60,7 +60,8 @@ A thread holding a lock may take only locks further down this list, never one ab
     Future._lock                           (its _condition is the same lock)
       _Waiter._lock                        (ours, or a stdlib waiter's)
         leaves, never blocked on while another lock is held: a Future's gates,
-        _Waiter._wakeup, _compat._build_lock
+        _Waiter._wakeup, _compat._build_lock, _progress.SimpleBar._lock (a bar's
+        stream writes; no executor or Future lock is taken under it)
 
 Rule: no future is settled (set_result, set_exception, cancel) and no done-callback runs
 while an executor lock is held. The one Future call made under an executor lock is
