@@ -36,6 +36,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging  # noqa: F401  (footprint: the stdlib's process module loads it, via _base)
+import os
 import threading
 import weakref
 from functools import partial
@@ -153,6 +154,20 @@ def _python_exit() -> None:
         thread.join()
         pool.call_queue.join_thread()
 
+
+def _after_fork_in_child() -> None:
+    # A forked child (a fork worker, or a user's own fork) inherits the exit hook and this
+    # registry: the parent's pools, whose manager threads do not exist here and whose
+    # locks (a wake-up's, the registry's) another parent thread may have held at the
+    # fork, held forever in the child. multiprocessing runs the exit hooks when a fork
+    # worker ends: they must see only the child's own pools (none, in a worker).
+    global _live_lock
+    _live_lock = threading.Lock()
+    _live_pools.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 try:
     threading._register_atexit(_python_exit)  # type: ignore[attr-defined]

@@ -123,16 +123,14 @@ def _run_storm(mod: ModuleType, method: str, pools: int, max_tasks: bool) -> Non
     assert "Traceback" not in err, err[-4000:]
 
 
-# E1 (/work/coord/E-bugs.md): a fork worker runs the parent's _python_exit when it ends
-# (multiprocessing ends a fork child with threading._shutdown(), which runs the exit hooks it
-# inherited) and blocks on a _ThreadWakeup lock another thread of the parent held at fork
-# time; its pool then waits for it at interpreter exit.
-_E1 = pytest.mark.xfail(
-    strict=True, reason="E1: a fork worker runs the parent's _python_exit and deadlocks")
+# The fork case caught a bug (E1): a fork worker ran the parent's _python_exit when it
+# ended (multiprocessing ends a fork child with threading._shutdown(), which runs the exit
+# hooks it inherited) and blocked on a _ThreadWakeup lock another thread of the parent held
+# at fork time; its pool then waited for it at interpreter exit. Fixed by
+# process._after_fork_in_child (the child's registry starts empty).
 
 _FORK_CASES = [
-    pytest.param(futures_impl_param.values[0], "fork", marks=_E1,
-                 id="fork-futures_impl"),
+    pytest.param(futures_impl_param.values[0], "fork", id="fork-futures_impl"),
     pytest.param(std_param.values[0], "fork", id="fork-stdlib"),
     pytest.param(futures_impl_param.values[0], "forkserver", id="forkserver-futures_impl"),
     pytest.param(std_param.values[0], "forkserver", id="forkserver-stdlib"),
