@@ -22,7 +22,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from _support import MODULES, ROOT, wait_until
+from _support import MODULES, wait_until
+from _trial_support import alive, group_members, run_in_session
 
 import futures_impl
 
@@ -70,55 +71,17 @@ _PROGRAM = textwrap.dedent("""
 """)
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2:].split()  # field 3 (state) onwards
-
-
-def _alive(pid: int, start: str) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[19] == start and fields[0] != "Z"
-
-
-def _group_members(pgid: int) -> list[int]:
-    """Live (not zombie) processes whose process group is `pgid`."""
-    out = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            fields = _stat(int(name))
-            if fields is not None and fields[2] == str(pgid) and fields[0] != "Z":
-                out.append(int(name))
-    return out
-
-
 def _run_storm(mod: ModuleType, method: str, pools: int, max_tasks: bool) -> None:
     program = _PROGRAM.format(tests=TESTS, module=mod.__name__, method=method, pools=pools,
                               max_tasks=max_tasks)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", program], cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=HANG_GUARD)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"the child did not exit within {HANG_GUARD} s (hung)\n{out[-2000:]}"
-                    f"\n{err[-4000:]}")
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-    assert proc.returncode == 0, err[-4000:]
+    child, returncode, out, err = run_in_session(program, HANG_GUARD)
+    assert returncode == 0, err[-4000:]
     workers = [(int(line.split()[1]), line.split()[2]) for line in out.splitlines()
                if line.startswith("PID ") and line.split()[2] != "None"]
     assert workers, out
     assert f"SUBMITTED {sum(1 + i % 5 for i in range(pools))}" in out
-    wait_until(lambda: not [pid for pid, start in workers if _alive(pid, start)]
-               and not _group_members(proc.pid),
+    wait_until(lambda: not [pid for pid, start in workers if alive(pid, start)]
+               and not group_members(child),
                what="the storm's workers and helper processes to exit after the child")
     assert "Traceback" not in err, err[-4000:]
 
@@ -179,7 +142,7 @@ def test_storm_checks_see_a_leftover_process() -> None:
     try:
         out, _ = proc.communicate(timeout=60)
         assert out.strip() == "ok"
-        wait_until(lambda: _group_members(proc.pid), what="the grandchild to be listed")
+        wait_until(lambda: group_members(proc.pid), what="the grandchild to be listed")
     finally:
-        for pid in _group_members(proc.pid):
+        for pid in group_members(proc.pid):
             os.kill(pid, signal.SIGKILL)
