@@ -363,6 +363,7 @@ def _survive_trial(ctx: Any, kills: int, seed: int, max_tasks: int | None,
                 tally.died += 1
                 assert error.pid in killer.killed, (error.pid, error)
                 assert error.signal == "SIGKILL", error.signal
+                assert error.call is not None and "busy_square" in error.call, error.call
             if not killer.is_alive() and tally.tasks >= min_tasks:
                 break
         killer.finish()
