@@ -14,9 +14,13 @@ has the whole design and the data flow):
     manager.py  the manager thread's loop: results in, futures settled, exits reaped
     worker.py   the body of a worker process
     wakeup.py   the manager's wake-up pipe (_ThreadWakeup)
+    chunks.py   map(chunksize>1): arguments in chunks, results flattened
+    robust.py   task_timeout/submit_with(timeout=), cancel_running, survive_worker_death
+    future.py   PoolFuture, the future of pools whose options need it to reach the pool
+    interrupt.py  stop_on_interrupt=, cancel_on_error=
 
-Imports go one way (errors <- wire <- worker <- pool <- manager <- this facade; limits,
-wakeup and writer are leaves); nothing in `_process/` imports this module.
+Imports go one way (errors <- wire <- worker <- pool <- robust <- manager <- this facade;
+limits, wakeup, writer and chunks are leaves); nothing in `_process/` imports this module.
 
 Who writes what: `_Pool`'s fields are under `_Pool.lock` (pool.py says who writes each);
 `_live_lock` guards `_global_shutdown` and `_live_pools` below. Lock-free paths that rely
@@ -56,6 +60,8 @@ except ImportError:  # pragma: no cover - interpreters without _multiprocessing
 
 from . import _base
 from ._process import hooks
+from ._process.chunks import chunks as split_in_chunks
+from ._process.chunks import flatten
 from ._process.errors import BrokenProcessPool as BrokenProcessPool
 from ._process.errors import TaskTimeoutError as TaskTimeoutError
 from ._process.errors import WorkerDiedError as WorkerDiedError
@@ -65,7 +71,7 @@ from ._process.hooks import pass_worker_state as pass_worker_state
 from ._process.hooks import worker_state as worker_state
 from ._process.limits import _MAX_WINDOWS_WORKERS as _MAX_WINDOWS_WORKERS
 from ._process.limits import _check_system_limits as _check_system_limits
-from ._process.limits import check_max_tasks, context_for, worker_count
+from ._process.limits import check_max_tasks, checked_timeout, context_for, worker_count
 from ._process.wakeup import _ThreadWakeup as _ThreadWakeup
 from ._process.wire import dumps, encode_call, make_codec
 from ._process.worker import Announced, process_chunk
@@ -256,7 +262,7 @@ class ProcessPoolExecutor(_base.Executor):
             self._executor_manager_thread_wakeup, self._call_queue, EXTRA_QUEUED_CALLS,
             _spawn,
         )
-        self._task_timeout = _checked_timeout(task_timeout, "task_timeout")
+        self._task_timeout = checked_timeout(task_timeout, "task_timeout")
         pool.survive = bool(survive_worker_death)
         pool.idle_only = bool(cancel_running)
         # A future that can reach the pool (PoolFuture), when an option needs one.
@@ -317,7 +323,7 @@ class ProcessPoolExecutor(_base.Executor):
         if timeout is None:
             timeout = self._task_timeout
         else:
-            timeout = _checked_timeout(timeout, "timeout")
+            timeout = checked_timeout(timeout, "timeout")
         return self._place(fn, tuple(args), {} if kwargs is None else dict(kwargs), timeout)
 
     def _place(self, fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -425,11 +431,11 @@ class ProcessPoolExecutor(_base.Executor):
             return super().map(fn, *iterables, timeout=timeout, buffersize=buffersize)
         chunks = super().map(
             partial(process_chunk, fn),
-            _chunks(iterables, chunksize),
+            split_in_chunks(iterables, chunksize),
             timeout=timeout,
             buffersize=buffersize,
         )
-        return _flatten(chunks)
+        return flatten(chunks)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         pool = self._pool
@@ -540,35 +546,3 @@ class ProcessPoolExecutor(_base.Executor):
         # Forced: no worker is started any more; calls left without one fail.
         with self._pool.lock:
             self._pool.forced = bool(value)
-
-
-def _checked_timeout(value: object, name: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds or None, not {value!r}")
-    if not value > 0:  # also refuses NaN
-        raise ValueError(f"{name} must be > 0, not {value!r}")
-    return float(value)
-
-
-def _chunks(iterables: tuple[Iterable[Any], ...], size: int) -> Iterator[tuple[Any, ...]]:
-    arguments = zip(*iterables)
-    while True:
-        chunk = tuple(itertools.islice(arguments, size))
-        if not chunk:
-            return
-        yield chunk
-
-
-def _flatten(chunks: Iterator[list[_T]]) -> Iterator[_T]:
-    """Yield each chunk's results in order, holding no reference to yielded ones."""
-    try:
-        for chunk in chunks:
-            chunk.reverse()
-            while chunk:
-                yield chunk.pop()
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()

@@ -107,3 +107,14 @@ def check_max_tasks(max_tasks: object, start_method: str) -> None:
         raise ValueError("max_tasks_per_child must be >= 1")
     if start_method == "fork":
         raise ValueError(_MAX_TASKS_WITH_FORK)
+
+
+def checked_timeout(value: object, name: str) -> float | None:
+    """task_timeout= and submit_with(timeout=): seconds > 0, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds or None, not {value!r}")
+    if not value > 0:  # also refuses NaN
+        raise ValueError(f"{name} must be > 0, not {value!r}")
+    return float(value)
