@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from . import aio as aio
     from . import parallel as parallel
+    from ._cpus import cpu_count as cpu_count
     from ._install import install as install
     from ._install import installed as installed
     from ._install import uninstall as uninstall
@@ -67,6 +68,8 @@ _LAZY = {
     "install": "_install",
     "uninstall": "_install",
     "installed": "_install",
+    # The CPUs this process may use (affinity, cgroup quota): max_workers="auto" uses it.
+    "cpu_count": "_cpus",
 }
 # Submodules reachable as attributes (futures_impl.aio) without an explicit import.
 _LAZY_SUBMODULES = ("thread", "process", "aio", "parallel")

@@ -19,3 +19,19 @@ def default_max_workers() -> int:
     """
     cpus = getattr(os, "process_cpu_count", os.cpu_count)()
     return min(32, (cpus or 1) + 4)
+
+
+AUTO = "auto"
+
+
+def auto_workers(value: str, threads: bool) -> int:
+    """max_workers="auto": sized by `futures_impl.cpu_count()` (CPU affinity and the
+    cgroup CPU quota, see _cpus), where the stdlib's default counts every CPU of the
+    machine. Threads: ``min(32, n + 4)``, the stdlib's formula; processes: ``n``.
+    Any other string is refused (TypeError, as the stdlib refuses every string)."""
+    if value != AUTO:
+        raise TypeError(f"max_workers must be an int, None or {AUTO!r}, not {value!r}")
+    from ._cpus import cpu_count
+
+    count = cpu_count()
+    return min(32, count + 4) if threads else count

@@ -195,7 +195,7 @@ class ProcessPoolExecutor(_base.Executor):
 
     def __init__(
         self,
-        max_workers: int | None = None,
+        max_workers: int | str | None = None,
         mp_context: BaseContext | None = None,
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
@@ -212,6 +212,9 @@ class ProcessPoolExecutor(_base.Executor):
     ) -> None:
         """The stdlib's arguments, then opt-in options (docs/process.md, "Robust pool
         options"), all off by default:
+
+        max_workers="auto": futures_impl.cpu_count() workers (the CPUs the process may
+            use: its affinity, bounded by the cgroup CPU quota).
 
         task_timeout: seconds a call may run (counted from when its worker starts it);
             a call over its time has its worker killed and replaced, and fails with

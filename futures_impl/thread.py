@@ -71,7 +71,7 @@ import threading
 import weakref
 
 from . import _base
-from ._defaults import default_max_workers
+from ._defaults import auto_workers, default_max_workers
 from ._stats import ThreadPoolStatistics
 
 TYPE_CHECKING = False
@@ -306,9 +306,11 @@ class _IdleTokens:
         return False
 
 
-def _checked_max_workers(max_workers: int | None) -> int:
+def _checked_max_workers(max_workers: int | str | None) -> int:
     if max_workers is None:
         return default_max_workers()
+    if isinstance(max_workers, str):  # "auto": sized by futures_impl.cpu_count()
+        return auto_workers(max_workers, threads=True)
     if max_workers <= 0:
         raise ValueError("max_workers must be greater than 0")
     return max_workers
@@ -407,7 +409,7 @@ class ThreadPoolExecutor(_base.Executor):
 
     def __init__(
         self,
-        max_workers: int | None = None,
+        max_workers: int | str | None = None,
         thread_name_prefix: str = "",
         initializer: Callable[..., object] | None = None,
         initargs: tuple[Any, ...] = (),
@@ -416,6 +418,9 @@ class ThreadPoolExecutor(_base.Executor):
         cancel_on_error: bool = False,
     ) -> None:
         """The stdlib's arguments, and two opt-in ones (keyword-only, off by default).
+
+        max_workers="auto": min(32, futures_impl.cpu_count() + 4), the stdlib's formula
+        over the CPUs the process may use (affinity, cgroup CPU quota).
 
         wait_at_exit=False: the interpreter does not wait for this pool's running calls
         at exit (its workers are daemon threads); its queued calls are cancelled then.

@@ -18,6 +18,8 @@ import os
 import select
 import sys
 
+from .._defaults import auto_workers
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
@@ -70,10 +72,14 @@ def _system_limitation() -> str | None:
     return limited
 
 
-def worker_count(requested: int | None) -> int:
-    """max_workers as given, checked; by default one per CPU (at most 61 on Windows)."""
-    if requested is None:
-        count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+def worker_count(requested: int | str | None) -> int:
+    """max_workers as given, checked; by default one per CPU (at most 61 on Windows);
+    "auto": one per CPU of `futures_impl.cpu_count()` (affinity and cgroup quota)."""
+    if requested is None or isinstance(requested, str):
+        if requested is None:
+            count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+        else:
+            count = auto_workers(requested, threads=False)
         if sys.platform == "win32":
             count = min(_MAX_WINDOWS_WORKERS, count)
         return int(count)
