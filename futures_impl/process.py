@@ -209,6 +209,7 @@ class ProcessPoolExecutor(_base.Executor):
         worker_exit: Callable[[Any], object] | None = None,
         stop_on_interrupt: bool = False,
         cancel_on_error: bool = False,
+        log_unretrieved: bool = False,
     ) -> None:
         """The stdlib's arguments, then opt-in options (docs/process.md, "Robust pool
         options"), all off by default:
@@ -237,6 +238,8 @@ class ProcessPoolExecutor(_base.Executor):
             before it propagates; the workers ignore SIGINT (gh-125886).
         cancel_on_error: an exception leaving a `with` block cancels the queued calls
             before the exit waits for the running ones (gh-130975).
+        log_unretrieved: a failed future collected before anyone read its exception
+            (result()/exception()) logs it at ERROR, as asyncio does.
         """
         _check_system_limits()
         # Deferred to the first executor: the pool (and the manager loop it runs) needs
@@ -289,6 +292,10 @@ class ProcessPoolExecutor(_base.Executor):
 
             pool.initializer = interrupt.IgnoreSigint(initializer)  # runs first in workers
             self._new_future = interrupt.future_factory(bool(cancel_running))
+        if log_unretrieved:  # after the options above: it wraps the factory they chose
+            from ._unretrieved import logging_factory
+
+            self._new_future = logging_factory(self._new_future)
 
     def __enter__(self: _P) -> _P:
         return self

@@ -416,6 +416,7 @@ class ThreadPoolExecutor(_base.Executor):
         *,
         wait_at_exit: bool = True,
         cancel_on_error: bool = False,
+        log_unretrieved: bool = False,
     ) -> None:
         """The stdlib's arguments, and two opt-in ones (keyword-only, off by default).
 
@@ -426,6 +427,8 @@ class ThreadPoolExecutor(_base.Executor):
         at exit (its workers are daemon threads); its queued calls are cancelled then.
         cancel_on_error=True: an exception leaving a `with` block on the pool cancels
         the queued calls before __exit__ waits for the running ones.
+        log_unretrieved=True: a failed future collected before anyone read its
+        exception (result()/exception()) logs it at ERROR, as asyncio does.
         """
         self._max_workers = _checked_max_workers(max_workers)
         if initializer is not None and not callable(initializer):
@@ -453,6 +456,10 @@ class ThreadPoolExecutor(_base.Executor):
         self._initargs = initargs
         self._wait_at_exit = bool(wait_at_exit)
         self._cancel_on_error = bool(cancel_on_error)
+        if log_unretrieved:  # last: it wraps whatever submit() the options above chose
+            from ._unretrieved import hand_out_logging_futures
+
+            hand_out_logging_futures(self, "submit")
 
     def __exit__(self, *exc_info: object) -> Literal[False]:
         if exc_info and exc_info[0] is not None and getattr(self, "_cancel_on_error", False):
