@@ -70,7 +70,7 @@ class _Unretrieved(_FutureBase):
 
     def __del__(self) -> None:
         exc = self._exception
-        if exc is None or self._retrieved or self._state != _base.FINISHED:
+        if exc is None or self._retrieved:  # an exception is only ever set FINISHED
             return
         try:
             _base._get_logger().error(

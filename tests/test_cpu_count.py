@@ -115,6 +115,15 @@ def test_v2_cgroup_namespace_mount_root(tmp_path: Path) -> None:
     assert _cpus.cgroup_cpu_limit(str(tmp_path)) == 2
 
 
+def test_v2_path_below_the_mount_root(tmp_path: Path) -> None:
+    # The mount shows the hierarchy from /kubepods down: /kubepods/pod1 is pod1 there.
+    write(tmp_path, "/proc/self/cgroup", "0::/kubepods/pod1\n")
+    write(tmp_path, "/proc/self/mountinfo",
+          "31 23 0:28 /kubepods /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n")
+    write(tmp_path, "/sys/fs/cgroup/pod1/cpu.max", "100000 100000\n")
+    assert _cpus.cgroup_cpu_limit(str(tmp_path)) == 1
+
+
 def test_path_not_under_the_mount_falls_back_to_the_mount_point(tmp_path: Path) -> None:
     write(tmp_path, "/proc/self/cgroup", "0::/host/view/of/us\n")
     write(tmp_path, "/proc/self/mountinfo", V2_MOUNT)
