@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ._install import install as install
     from ._install import installed as installed
     from ._install import uninstall as uninstall
+    from .interpreter import InterpreterPoolExecutor as InterpreterPoolExecutor
     from .process import ProcessPoolExecutor
     from .thread import ThreadPoolExecutor
 
@@ -59,11 +60,20 @@ __all__ = [
     "ProcessPoolExecutor",
     "ThreadPoolExecutor",
 ]
+# As 3.14: InterpreterPoolExecutor is public where CPython's _interpreters module exists
+# (3.13+); elsewhere the name still resolves, and creating a pool raises NotImplementedError.
+try:
+    __import__("_interpreters")  # a small extension module that loads nothing else
+except ImportError:
+    pass
+else:
+    __all__.append("InterpreterPoolExecutor")
 
 # name -> the submodule that defines it; loaded on first access.
 _LAZY = {
     "ThreadPoolExecutor": "thread",
     "ProcessPoolExecutor": "process",
+    "InterpreterPoolExecutor": "interpreter",
     # The drop-in switch (docs/install.md); not in __all__, as the stdlib has no such names.
     "install": "_install",
     "uninstall": "_install",
@@ -72,7 +82,7 @@ _LAZY = {
     "cpu_count": "_cpus",
 }
 # Submodules reachable as attributes (futures_impl.aio) without an explicit import.
-_LAZY_SUBMODULES = ("thread", "process", "aio", "parallel")
+_LAZY_SUBMODULES = ("thread", "process", "interpreter", "aio", "parallel")
 
 
 def __getattr__(name: str) -> Any:

@@ -383,8 +383,96 @@ def _worker(
                 item = None
 
 
+class WorkerContext:
+    """Per-worker state of a pool: the 3.14 extension point InterpreterPoolExecutor uses.
+
+    A subclass overriding ThreadPoolExecutor.prepare_context gets one context per worker
+    thread: made and initialize()d when the thread starts (the initializer runs there; a
+    failure breaks the pool with the class's BROKEN), run(task) for each call, finalize()d
+    when the thread leaves, whatever happened. submit() turns (fn, args, kwargs) into a
+    task with resolve_task, in the caller's thread. The plain pool does not use contexts:
+    its workers call fn(*args, **kwargs) directly, which is what this base class does.
+    """
+
+    @classmethod
+    def prepare(
+        cls, initializer: Callable[..., object] | None, initargs: tuple[Any, ...], **ctxkwargs: Any
+    ) -> tuple[Callable[[], WorkerContext], Callable[..., Any]]:
+        """(create_context, resolve_task) for a pool; extra keyword arguments are the
+        subclass's own (this base class takes none)."""
+        if ctxkwargs:
+            raise TypeError(f"unexpected context arguments: {', '.join(sorted(ctxkwargs))}")
+
+        def create_context() -> WorkerContext:
+            return cls(initializer, initargs)
+
+        def resolve_task(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            return (fn, args, kwargs)
+
+        return create_context, resolve_task
+
+    def __init__(self, initializer: Any, initargs: tuple[Any, ...]) -> None:
+        self.initializer = initializer
+        self.initargs = initargs
+
+    def initialize(self) -> None:
+        if self.initializer is not None:
+            self.initializer(*self.initargs)
+
+    def finalize(self) -> None:
+        pass
+
+    def run(self, task: Any) -> Any:
+        fn, args, kwargs = task
+        return fn(*args, **kwargs)
+
+
+# Written once by each worker of a pool with contexts (_context_worker), read by its calls.
+_worker_context = threading.local()
+
+
+def _run_in_worker_context(task: Any) -> Any:
+    return _worker_context.current.run(task)
+
+
+def _context_worker(
+    executor_ref: weakref.ref[ThreadPoolExecutor],
+    work_queue: queue.SimpleQueue[_WorkItem | None],
+    mark_idle: Callable[[], None],
+    create_context: Callable[[], WorkerContext],
+    initargs: tuple[Any, ...],
+) -> None:
+    """The worker of a pool with per-worker contexts (see WorkerContext): _worker's loop,
+    between making and initializing this thread's context (a failure is the pool's
+    initializer failing) and finalizing it."""
+    made: list[WorkerContext] = []
+
+    def set_up() -> None:
+        made.append(create_context())
+        made[0].initialize()
+
+    try:
+        if _run_initializer(executor_ref, set_up, ()):
+            _worker_context.current = made[0]
+            _worker(executor_ref, work_queue, mark_idle, None, ())
+    finally:
+        _worker_context.current = None
+        for context in made:
+            try:
+                context.finalize()
+            except BaseException:
+                _base._get_logger().critical("Exception finalizing a worker:", exc_info=True)
+
+
 class ThreadPoolExecutor(_base.Executor):
     """An executor that runs each call on one of up to `max_workers` threads."""
+
+    # The 3.14 extension points (see WorkerContext): the error of a broken pool, and
+    # whether this class runs its calls in per-worker contexts (prepare_context overridden).
+    BROKEN: type[BrokenThreadPool] = BrokenThreadPool
+    _per_worker_context = False
+    _create_context: Callable[[], WorkerContext] | None = None
+    _resolve_task: Callable[..., Any]
 
     _pool_counter = itertools.count().__next__
 
@@ -406,6 +494,33 @@ class ThreadPoolExecutor(_base.Executor):
             and cls.submit is ThreadPoolExecutor.submit
         ):
             cls.submit = ThreadPoolExecutor._submit_adjusting  # type: ignore[method-assign]
+        # prepare_context overridden: calls become tasks run by per-worker contexts; the
+        # default pool never pays for this.
+        prepare = cls.__dict__.get("prepare_context")
+        if prepare is not None or cls._per_worker_context:
+            cls._per_worker_context = True
+            if cls.submit in (ThreadPoolExecutor.submit, ThreadPoolExecutor._submit_adjusting):
+                cls._submit_task = cls.submit
+                cls.submit = ThreadPoolExecutor._submit_in_context  # type: ignore[method-assign]
+            elif cls._adjust_thread_count is not ThreadPoolExecutor._adjust_thread_count:
+                cls._submit_task = ThreadPoolExecutor._submit_adjusting
+
+    @classmethod
+    def prepare_context(
+        cls, initializer: Callable[..., object] | None, initargs: tuple[Any, ...], **ctxkwargs: Any
+    ) -> tuple[Callable[[], WorkerContext], Callable[..., Any]]:
+        """(create_context, resolve_task): see WorkerContext. Overriding it gives the
+        subclass per-worker contexts; extra keyword arguments reach it through
+        _set_up_contexts (3.14 passes them from __init__, which the stdlib's earlier
+        versions do not take)."""
+        return WorkerContext.prepare(initializer, initargs, **ctxkwargs)
+
+    def _set_up_contexts(
+        self, initializer: Any, initargs: tuple[Any, ...], **ctxkwargs: Any
+    ) -> None:
+        self._create_context, self._resolve_task = type(self).prepare_context(
+            initializer, initargs, **ctxkwargs
+        )
 
     def __init__(
         self,
@@ -456,6 +571,8 @@ class ThreadPoolExecutor(_base.Executor):
         self._initargs = initargs
         self._wait_at_exit = bool(wait_at_exit)
         self._cancel_on_error = bool(cancel_on_error)
+        if self._per_worker_context:
+            self._set_up_contexts(initializer, initargs)
         if log_unretrieved:  # last: it wraps whatever submit() the options above chose
             from ._unretrieved import hand_out_logging_futures
 
@@ -517,10 +634,23 @@ class ThreadPoolExecutor(_base.Executor):
 
     _submit_adjusting.__doc__ = _base.Executor.submit.__doc__
 
+    _submit_task = submit  # the submit() _submit_in_context hands its tasks to
+
+    def _submit_in_context(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> _base.Future[Any]:
+        """submit() for subclasses with per-worker contexts: the call is resolved into a
+        task here, in the caller's thread (a call that cannot be sent fails now), and the
+        worker that takes it runs it in its own context."""
+        task = self._resolve_task(fn, args, kwargs)
+        return self._submit_task(_run_in_worker_context, task)
+
+    _submit_in_context.__doc__ = _base.Executor.submit.__doc__
+
     def _refusal_locked(self) -> Exception:
         """Why submit() refuses a call: broken, shut down, or the interpreter exiting."""
         if self._broken:
-            return BrokenThreadPool(self._broken)
+            return self.BROKEN(self._broken)
         if self._shutdown:
             return RuntimeError("cannot schedule new futures after shutdown")
         return RuntimeError("cannot schedule new futures after interpreter shutdown")
@@ -540,12 +670,12 @@ class ThreadPoolExecutor(_base.Executor):
 
         thread = threading.Thread(
             name=f"{self._thread_name_prefix}_{len(self._threads)}",
-            target=_worker,
+            target=_worker if self._create_context is None else _context_worker,
             args=(
                 weakref.ref(self, wake_workers_when_collected),
                 work_queue,
                 self._idle_semaphore.release,
-                self._initializer,
+                self._initializer if self._create_context is None else self._create_context,
                 self._initargs,
             ),
             daemon=_DAEMON_WORKERS or not self._wait_at_exit,
@@ -628,8 +758,8 @@ class ThreadPoolExecutor(_base.Executor):
             self._shutdown = True
             self._drain_into_locked(items)
             self._work_queue.put(None)  # let idle siblings see the pool is done for
-        broken = self._broken
-        _settle_all(items, lambda item: _fail_item(item, BrokenThreadPool(broken)))
+        broken, broken_type = self._broken, self.BROKEN
+        _settle_all(items, lambda item: _fail_item(item, broken_type(broken)))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._shutdown_lock:
