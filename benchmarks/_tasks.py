@@ -21,6 +21,14 @@ def callback(_f: Any) -> None:
     return None
 
 
+def cpu_work(n: int) -> int:
+    """A CPU-bound call for the pool-kind rows: pure Python, holds its GIL throughout."""
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
 def announce_and_block(fifo: str) -> None:
     """Write this worker's pid (a line) to the named pipe ``fifo``, then block.
 

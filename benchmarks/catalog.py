@@ -13,6 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_CEILING = 1.05
+POOL_KIND_NOTE = (
+    "pool kinds (issue 16): read the futures_impl column across the cpu_map_* rows"
+    " (and the startup_* rows); not in geomean"
+)
 GEOMEAN_TARGET = 0.45
 
 
@@ -249,6 +253,78 @@ ROWS = [
             " (recovery = a new pool + the call); loky: get_reusable_executor(); not in geomean"
         ),
         desc="SIGKILL a worker running a call, until the next call's result",
+    ),
+    Row(
+        "cpu_map_threads",
+        "item",
+        400,
+        20,
+        floor="floor_minipool",
+        process=False,
+        geomean=False,
+        note=POOL_KIND_NOTE,
+        desc="ThreadPoolExecutor(4).map of a ~0.1 ms pure-Python call, 4 workers running",
+    ),
+    Row(
+        "cpu_map_procs",
+        "item",
+        400,
+        20,
+        floor="floor_pipe",
+        process=True,
+        geomean=False,
+        note=POOL_KIND_NOTE,
+        desc="ProcessPoolExecutor(4).map of a ~0.1 ms pure-Python call, 4 workers running",
+    ),
+    Row(
+        "cpu_map_interps",
+        "item",
+        400,
+        20,
+        floor="floor_minipool",
+        process=False,
+        geomean=False,
+        note=POOL_KIND_NOTE,
+        desc="InterpreterPoolExecutor(4).map of a ~0.1 ms pure-Python call, 4 workers running",
+    ),
+    Row(
+        "startup_threads",
+        "pool",
+        5,
+        1,
+        scale="ms",
+        reps=2,
+        floor="floor_minipool_lifecycle",
+        process=False,
+        geomean=False,
+        note=POOL_KIND_NOTE,
+        desc="ThreadPoolExecutor(4): new pool until 4 workers answered, then shutdown",
+    ),
+    Row(
+        "startup_procs",
+        "pool",
+        5,
+        1,
+        scale="ms",
+        reps=2,
+        floor="floor_fork_join",
+        process=True,
+        geomean=False,
+        note=POOL_KIND_NOTE,
+        desc="ProcessPoolExecutor(4): new pool until 4 workers answered, then shutdown",
+    ),
+    Row(
+        "startup_interps",
+        "pool",
+        5,
+        1,
+        scale="ms",
+        reps=2,
+        floor="floor_minipool_lifecycle",
+        process=False,
+        geomean=False,
+        note=POOL_KIND_NOTE,
+        desc="InterpreterPoolExecutor(4): new pool until 4 workers answered, then shutdown",
     ),
     Row(
         "import",

@@ -29,7 +29,7 @@ from queue import SimpleQueue
 from time import perf_counter, process_time
 from typing import Any, Callable
 
-from ._tasks import announce_and_block, callback, ident
+from ._tasks import announce_and_block, callback, cpu_work, ident
 
 
 class Skip(Exception):
@@ -519,6 +519,83 @@ def import_module_wall(module: str, n: int, cwd: str) -> list[tuple[float, float
     return out
 
 
+# ---------------------------------------------------------------- pool kinds (issue 16)
+# The same CPU-bound map on 4 threads, 4 processes and 4 interpreters (each side's own
+# pools; the stdlib has InterpreterPoolExecutor from 3.14 only): per item once the 4
+# workers run, and start-up (a new pool until 4 workers answered, then its shutdown).
+
+POOL_KIND_WORKERS = 4
+CPU_WORK = 2_000  # loop iterations per call: about 0.1 ms of pure Python
+
+
+def _kind_pool(api: Any, kind: str) -> Any:
+    if kind == "threads":
+        return api.ThreadPoolExecutor(POOL_KIND_WORKERS)
+    if kind == "procs":
+        return api.ProcessPoolExecutor(POOL_KIND_WORKERS)
+    ipe = getattr(api, "InterpreterPoolExecutor", None)
+    if ipe is None:
+        raise Skip("no InterpreterPoolExecutor (the stdlib's is 3.14+)")
+    try:
+        return ipe(POOL_KIND_WORKERS)
+    except NotImplementedError as e:  # no _interpreters module on this Python
+        raise Skip(str(e)) from None
+
+
+def _start_workers(ex: Any) -> None:
+    """Submitted at once on a new pool, these start all 4 workers (none is idle yet)."""
+    for f in [ex.submit(cpu_work, 10) for _ in range(POOL_KIND_WORKERS)]:
+        f.result()
+
+
+def _cpu_map(api: Any, n: int, kind: str) -> Result:
+    ex = _kind_pool(api, kind)
+    try:
+        _start_workers(ex)
+        t0 = now()
+        for _ in ex.map(cpu_work, [CPU_WORK] * n):
+            pass
+        t = now() - t0
+    finally:
+        ex.shutdown(wait=True)
+    return t, n
+
+
+def _kind_startup(api: Any, n: int, kind: str) -> Result:
+    total = Span((0.0, 0.0))
+    for _ in range(n):
+        t0 = now()
+        ex = _kind_pool(api, kind)
+        _start_workers(ex)
+        ex.shutdown(wait=True)
+        total += now() - t0
+    return total, n
+
+
+def cpu_map_threads(api: Any, n: int) -> Result:
+    return _cpu_map(api, n, "threads")
+
+
+def cpu_map_procs(api: Any, n: int) -> Result:
+    return _cpu_map(api, n, "procs")
+
+
+def cpu_map_interps(api: Any, n: int) -> Result:
+    return _cpu_map(api, n, "interps")
+
+
+def startup_threads(api: Any, n: int) -> Result:
+    return _kind_startup(api, n, "threads")
+
+
+def startup_procs(api: Any, n: int) -> Result:
+    return _kind_startup(api, n, "procs")
+
+
+def startup_interps(api: Any, n: int) -> Result:
+    return _kind_startup(api, n, "interps")
+
+
 # Scenario name -> function.  "import" is special-cased by the worker.
 FUNCTIONS: dict[str, Callable[[Any, int], Result]] = {
     f.__name__: f
@@ -542,6 +619,12 @@ FUNCTIONS: dict[str, Callable[[Any, int], Result]] = {
         process_shutdown,
         process_cloudpickle,
         process_recovery,
+        cpu_map_threads,
+        cpu_map_procs,
+        cpu_map_interps,
+        startup_threads,
+        startup_procs,
+        startup_interps,
     )
 }
 

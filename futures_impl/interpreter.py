@@ -63,7 +63,7 @@ __all__ = ["BrokenInterpreterPool", "ExecutionFailed", "InterpreterPoolExecutor"
 # Installed once in each worker interpreter's __main__ (where scripts run, and whose
 # dict is the runner's globals). `_fi_path` and `_fi_queue` are set before it runs.
 _RUNNER = """\
-import pickle as _fi_pickle, sys as _fi_sys, traceback as _fi_traceback
+import pickle as _fi_pickle, sys as _fi_sys
 import _interpqueues as _fi_queues
 _fi_sys.path[:] = _fi_path
 
@@ -77,6 +77,8 @@ def _fi_run(payload):
             result = fn(*args, **kwargs)
         data = _fi_pickle.dumps((True, result, None))
     except BaseException as exc:
+        import traceback as _fi_traceback  # on failure only: it costs ~2 ms to import
+
         kind = type(exc)
         if isinstance(payload, str):  # so that the traceback shows the script's lines
             import linecache
