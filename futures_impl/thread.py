@@ -23,6 +23,11 @@ the interpreter exits while their running calls are cut off. Opt-in
 `cancel_on_error=True`: an exception leaving a `with` body cancels the queued calls
 before waiting for the running ones (gh-130975).
 
+Extension points (3.14's, for InterpreterPoolExecutor): `BROKEN` (the broken pool's
+error) and `prepare_context`; a subclass overriding the latter runs each call in a
+per-worker context (WorkerContext, _context_worker, _submit_in_context). The plain pool
+never touches them: its submit() and worker loop are the same code as without them.
+
 Seeing inside: repr() and statistics() show the state, workers, idle credit and queue
 length (a `_stats.ThreadPoolStatistics` snapshot). Names kept for code written against
 the stdlib's internals sit in the class's "compatibility surface" section (who reaches
