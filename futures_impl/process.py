@@ -59,6 +59,7 @@ except ImportError:  # pragma: no cover - interpreters without _multiprocessing
     pass
 
 from . import _base
+from ._pending import SubmitTimeoutError as SubmitTimeoutError
 from ._process import hooks
 from ._process.chunks import chunks as split_in_chunks
 from ._process.chunks import flatten
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
     from typing import Any, Literal, TypeVar
 
+    from ._pending import PendingLimit
     from ._process.pool import _Pool
 
     _T = TypeVar("_T")
@@ -181,6 +183,15 @@ except (AttributeError, RuntimeError):  # no exit hooks in threading (other VMs)
     atexit.register(_python_exit)
 
 
+def _refusing(executor: ProcessPoolExecutor) -> bool:
+    """max_pending's wait ends: submit() refuses now (it raises), or the caller is the
+    pool's manager thread (a done-callback: it alone makes room, it must not wait)."""
+    pool = executor._pool
+    return bool(pool.broken or pool.shutdown or _global_shutdown) or (
+        threading.current_thread() is executor._executor_manager_thread
+    )
+
+
 def _owner_collected(pool: _Pool) -> Callable[[object], None]:
     def collected(_: object) -> None:
         pool.owner_gone = True
@@ -192,6 +203,9 @@ def _owner_collected(pool: _Pool) -> Callable[[object], None]:
 
 class ProcessPoolExecutor(_base.Executor):
     """Runs calls in a pool of at most `max_workers` worker processes."""
+
+    # max_pending's state (futures_impl/_pending.py), or None: set once in __init__.
+    _pending_limit: PendingLimit | None = None
 
     def __init__(
         self,
@@ -209,6 +223,8 @@ class ProcessPoolExecutor(_base.Executor):
         worker_exit: Callable[[Any], object] | None = None,
         stop_on_interrupt: bool = False,
         cancel_on_error: bool = False,
+        max_pending: int | None = None,
+        submit_timeout: float | None = None,
         log_unretrieved: bool = False,
     ) -> None:
         """The stdlib's arguments, then opt-in options (docs/process.md, "Robust pool
@@ -238,10 +254,17 @@ class ProcessPoolExecutor(_base.Executor):
             before it propagates; the workers ignore SIGINT (gh-125886).
         cancel_on_error: an exception leaving a `with` block cancels the queued calls
             before the exit waits for the running ones (gh-130975).
+        max_pending: submit() waits while this many calls wait in the pool (PENDING, not
+            yet sent to a worker); submit_timeout: seconds it may wait, then
+            SubmitTimeoutError (a TimeoutError). See futures_impl/_pending.py.
         log_unretrieved: a failed future collected before anyone read its exception
             (result()/exception()) logs it at ERROR, as asyncio does.
         """
         _check_system_limits()
+        if max_pending is not None or submit_timeout is not None:
+            from ._pending import checked_limit
+
+            checked_limit(max_pending, submit_timeout)
         # Deferred to the first executor: the pool (and the manager loop it runs) needs
         # multiprocessing.connection, which a trimmed interpreter may not have, and this
         # module must import there (tests/test_import_footprint.py).
@@ -287,6 +310,10 @@ class ProcessPoolExecutor(_base.Executor):
         # Ctrl-C and errors (_process/interrupt.py); off: the stdlib's behaviour.
         self._stop_on_interrupt = bool(stop_on_interrupt)
         self._cancel_on_error = bool(cancel_on_error)
+        if max_pending is not None:
+            from ._pending import PendingLimit
+
+            self._pending_limit = PendingLimit(pool.lock, max_pending, submit_timeout)
         if stop_on_interrupt:
             from ._process import interrupt
 
@@ -346,8 +373,13 @@ class ProcessPoolExecutor(_base.Executor):
         future: _base.Future[_T] = (
             _base.Future() if self._new_future is None else self._new_future(pool, work_id)
         )
+        limit = self._pending_limit
         with pool.lock:
             try:
+                if limit is not None and frame is not None:
+                    # max_pending: wait for room here, so that the check and the queuing
+                    # are one step under the lock (the backlog never exceeds the limit).
+                    limit.wait_locked(partial(len, pool.backlog), partial(_refusing, self))
                 if pool.broken:
                     raise BrokenProcessPool(pool.broken)
                 if pool.shutdown:
@@ -356,10 +388,9 @@ class ProcessPoolExecutor(_base.Executor):
                     raise RuntimeError("cannot schedule new futures after interpreter shutdown")
                 if not pool.started:
                     self._start_locked()
-                if frame is not None:
-                    pool.calls[work_id] = (fn, args, kwargs, timeout)
-                    if timeout is not None:
-                        pool.announcing = True
+                if timeout is not None and frame is not None:
+                    pool.timeouts[work_id] = timeout
+                    pool.announcing = True
                 pool.place_locked(work_id, frame, future)
             except BaseException:
                 # The traceback keeps this frame: drop the pickled call (a buffer export
@@ -370,6 +401,10 @@ class ProcessPoolExecutor(_base.Executor):
             wake = bool(pool.new_workers) or pool.break_later is not None
         if wake:
             self._executor_manager_thread_wakeup.wakeup()
+        if limit is not None:
+            from ._pending import process_done
+
+            future.add_done_callback(partial(process_done, limit, pool, work_id))
         if error is not None:
             future.set_exception(error)
         return future
@@ -452,6 +487,8 @@ class ProcessPoolExecutor(_base.Executor):
         cancelled = []
         with pool.lock:
             pool.shutdown = True
+            if self._pending_limit is not None:
+                self._pending_limit.wake_all_locked()  # blocked submit()s: refused now
             if cancel_futures:
                 for work_id, _ in pool.backlog:
                     future = pool.pending.pop(work_id, None)

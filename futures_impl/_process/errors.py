@@ -129,7 +129,8 @@ def describe_call(fn: object, args: tuple[object, ...], kwargs: dict[str, object
     import reprlib  # deferred: only a dead or timed-out worker needs it
 
     short = reprlib.Repr()
-    short.maxstring = short.maxother = 40
+    short.maxstring = 40
+    short.maxother = 60  # "<module.Class object>" of an object read from a frame
     short.maxlist = short.maxtuple = short.maxdict = short.maxset = 4
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
     if name is None:

@@ -26,6 +26,7 @@ import time
 
 from .. import _base
 from . import robust
+from .describe import describe_frame
 from .errors import (
     ABRUPT,
     LOCAL,
@@ -185,12 +186,12 @@ class _Manager:
         code = w.process.exitcode
         pool = self.pool
         lost: _base.Future[Any] | None = None  # the call it was running, if it failed
-        call = None
+        running_frame = None
         with pool.lock:
             broken = bool(pool.broken)
             running = robust.running_call_locked(pool, w)  # before its slot is freed
             if running:
-                call = robust.describe(pool, w.queued[0][0])
+                running_frame = w.queued[0][2]
             expected = not w.queued and (w.retired or w.stopping or w.budget == 0
                                          or pool.forced)
             # Killed by the pool (a timeout, a cancel), or dead with survive_worker_death
@@ -202,7 +203,7 @@ class _Manager:
                 if running:
                     head = w.queued.popleft()[0]
                     lost = pool.pending.pop(head, None)
-                    pool.calls.pop(head, None)
+                    pool.timeouts.pop(head, None)
                 robust.requeue_locked(pool, w)
             pool.workers.remove(w)
             pool.processes.pop(w.pid, None)
@@ -217,6 +218,7 @@ class _Manager:
         if expected and lost is None:
             return
         how, signal = exit_description(code, w.killed)
+        call = describe_frame(running_frame)  # read as data: no code of the call runs
         text = f"Process {w.pid} terminated abruptly with {how}"
         if call is not None:
             text += f" while running {call}"
@@ -298,7 +300,7 @@ class _Manager:
         with pool.lock:
             leftovers = list(pool.pending.values())
             pool.pending.clear()
-            pool.calls.clear()
+            pool.timeouts.clear()
             pool.backlog.clear()
             for w in pool.workers:
                 # Drop the call frames kept for re-sending (buffer exports of pickled

@@ -64,7 +64,6 @@ if TYPE_CHECKING:
     # facade passes one that calls its `_spawn_worker` (tests patch that name there).
     Spawner = Callable[[BaseContext, Callable[..., None], tuple[Any, ...]], BaseProcess]
     Booked = tuple[int, int, bytes | memoryview]  # a sent call: work id, frame size, frame
-    Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], float | None]
 
 PREFETCH = 2  # calls queued in one worker's pipe when every worker is busy...
 PREFETCH_FAST = 8  # ...or when its calls are known to be short (< FAST seconds)
@@ -179,10 +178,7 @@ class _Pool:
         # after): see docs/process.md, "Robust pool options".
         self.survive = False  # survive_worker_death: a dead worker fails only its call
         self.idle_only = False  # cancel_running: a call goes only to an idle worker
-        # work id -> (fn, args, kwargs, timeout or None) of each call placed and not yet
-        # answered: to name a call in errors (never by unpickling its frame here: that
-        # runs the call's own code in the parent) and to time it.
-        self.calls: dict[int, Call] = {}
+        self.timeouts: dict[int, float] = {}  # work id -> its timeout, for timed calls
         self.announcing = False  # a timed call was ever placed: workers announce starts
 
     # -- spawning ------------------------------------------------------------------
@@ -377,7 +373,8 @@ class _Pool:
     def _drop_head_locked(self) -> None:
         work_id, _ = self.backlog.popleft()
         future = self.pending.pop(work_id, None)
-        self.calls.pop(work_id, None)
+        if self.timeouts:
+            self.timeouts.pop(work_id, None)
         if future is not None and future._state == _base.CANCELLED:
             future.set_running_or_notify_cancel()  # CANCELLED -> CANCELLED_AND_NOTIFIED
 
@@ -412,7 +409,8 @@ class _Pool:
         work_id, size, _ = queued.popleft()
         worker.nbytes -= size
         future = self.pending.pop(work_id, None)
-        self.calls.pop(work_id, None)
+        if self.timeouts:
+            self.timeouts.pop(work_id, None)
         if not queued:
             if worker.budget == 0:
                 worker.retired = True
@@ -433,7 +431,7 @@ class _Pool:
             self.broken = message
             futures = list(self.pending.values())
             self.pending.clear()
-            self.calls.clear()
+            self.timeouts.clear()
             self.backlog.clear()
             for w in self.workers:
                 w.queued.clear()

@@ -29,31 +29,15 @@ from __future__ import annotations
 import time
 
 from .. import _base
-from .errors import TaskTimeoutError, describe_call
+from .describe import describe_frame
+from .errors import TaskTimeoutError
 from .pool import settle
-from .worker import Announced
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from .pool import _Pool, _Worker
-
-
-def describe(pool: _Pool, work_id: int) -> str | None:
-    """Call `work_id` as `module.qualname(args...)` (under pool.lock); None if unknown.
-    From the objects submit() was given: unpickling its frame would run the call's own
-    code (a __reduce__ that crashes, say) in the parent."""
-    call = pool.calls.get(work_id)
-    if call is None:
-        return None
-    fn, args, kwargs, _ = call
-    if isinstance(fn, Announced):
-        fn = fn.fn
-    try:
-        return describe_call(fn, args, kwargs)
-    except Exception:  # noqa: BLE001 - a repr that fails: a description is best effort
-        return getattr(fn, "__qualname__", None)
 
 
 def running_call_locked(pool: _Pool, w: _Worker) -> bool:
@@ -109,7 +93,7 @@ def cancel_running_call(pool: _Pool, future: _base.Future[Any]) -> bool:
         # Off `pending`, nobody else settles it; in the backlog (sent back by a dead
         # worker) it is dropped when reached.
         del pool.pending[work_id]
-        pool.calls.pop(work_id, None)
+        pool.timeouts.pop(work_id, None)
         if victim is not None:
             kill_locked(victim)
     if victim is not None:
@@ -136,8 +120,7 @@ def book_locked(pool: _Pool, w: _Worker, messages: list[bytes],
             results.append(message)
         elif w.queued and not w.killed:
             work_id = w.queued[0][0]
-            call = pool.calls.get(work_id)
-            timeout = None if call is None else call[3]
+            timeout = pool.timeouts.get(work_id)
             if timeout is not None:
                 w.deadline = now + timeout
                 w.deadline_id = work_id
@@ -160,13 +143,14 @@ def expire(pool: _Pool) -> float | None:
                     soonest = deadline
                 continue
             work_id = w.deadline_id
-            call = describe(pool, work_id)
-            timeout = pool.calls.pop(work_id, (None, None, None, 0.0))[3] or 0.0
+            timeout = pool.timeouts.pop(work_id, 0.0)
             future = pool.pending.pop(work_id, None)
+            frame = next((booked[2] for booked in w.queued if booked[0] == work_id), None)
             kill_locked(w)
-            expired.append((w, future, timeout, call))
-    for w, future, timeout, call in expired:
+            expired.append((w, future, timeout, frame))
+    for w, future, timeout, frame in expired:
         kill(w)
+        call = describe_frame(frame)  # read as data: no code of the call runs
         error = TaskTimeoutError(
             f"{call or 'the call'} ran longer than its timeout of {timeout:g} s: its worker"
             f" (pid {w.pid}) was killed and replaced",
