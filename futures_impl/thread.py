@@ -77,11 +77,14 @@ import weakref
 
 from . import _base
 from ._defaults import auto_workers, default_max_workers
+from ._pending import SubmitTimeoutError as SubmitTimeoutError
 from ._stats import ThreadPoolStatistics
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Literal
+
+    from . import _pending
 
 _register_exit_hook = getattr(threading, "_register_atexit", None)
 _DAEMON_WORKERS = _register_exit_hook is None
@@ -192,6 +195,12 @@ def _join(thread: threading.Thread) -> None:
 
 
 _Future = _base.Future  # submit() makes one per call: spare it the module lookup
+
+
+def _refusing(executor: ThreadPoolExecutor) -> bool:
+    """max_pending's wait ends: submit() refuses now (it raises), or the caller is one of
+    the pool's workers (a call or a done-callback: waiting there could wait forever)."""
+    return executor._shutdown or _exiting or threading.current_thread() in executor._threads
 
 
 class BrokenThreadPool(_base.BrokenExecutor):
@@ -480,6 +489,8 @@ class ThreadPoolExecutor(_base.Executor):
     _resolve_task: Callable[..., Any]
 
     _pool_counter = itertools.count().__next__
+    # max_pending's state (futures_impl/_pending.py), or None: set once in __init__.
+    _pending_limit: _pending.PendingLimit | None = None
 
     # Fields: _shutdown, _broken and _threads are written under _shutdown_lock by the
     # submitting/shutting-down threads (and _broken by a worker whose initializer failed);
@@ -536,6 +547,9 @@ class ThreadPoolExecutor(_base.Executor):
         *,
         wait_at_exit: bool = True,
         cancel_on_error: bool = False,
+        copy_context: bool = False,
+        max_pending: int | None = None,
+        submit_timeout: float | None = None,
         log_unretrieved: bool = False,
     ) -> None:
         """The stdlib's arguments, and two opt-in ones (keyword-only, off by default).
@@ -547,6 +561,10 @@ class ThreadPoolExecutor(_base.Executor):
         at exit (its workers are daemon threads); its queued calls are cancelled then.
         cancel_on_error=True: an exception leaving a `with` block on the pool cancels
         the queued calls before __exit__ waits for the running ones.
+        copy_context=True: each call runs in a copy of the submitter's contextvars
+        context, taken at submit().
+        max_pending=N: submit() waits while N calls wait in the pool (queued, not
+        started); submit_timeout: seconds it may wait, then SubmitTimeoutError.
         log_unretrieved=True: a failed future collected before anyone read its
         exception (result()/exception()) logs it at ERROR, as asyncio does.
         """
@@ -576,12 +594,30 @@ class ThreadPoolExecutor(_base.Executor):
         self._initargs = initargs
         self._wait_at_exit = bool(wait_at_exit)
         self._cancel_on_error = bool(cancel_on_error)
+        if copy_context or max_pending is not None or submit_timeout is not None:
+            self._install_submit_options(bool(copy_context), max_pending, submit_timeout)
         if self._per_worker_context:
             self._set_up_contexts(initializer, initargs)
         if log_unretrieved:  # last: it wraps whatever submit() the options above chose
             from ._unretrieved import hand_out_logging_futures
 
             hand_out_logging_futures(self, "submit")
+
+    def _install_submit_options(
+        self, copy_context: bool, max_pending: int | None, submit_timeout: float | None
+    ) -> None:
+        """copy_context/max_pending (futures_impl/_pending.py): an instance attribute
+        `submit` wrapping the class's, chosen once here; the default pool has none."""
+        from . import _pending
+
+        _pending.checked_limit(max_pending, submit_timeout)
+        if max_pending is not None:
+            self._pending_limit = _pending.PendingLimit(
+                self._shutdown_lock, max_pending, submit_timeout
+            )
+        self.submit = _pending.thread_submit(  # type: ignore[method-assign]
+            self, copy_context, self._pending_limit, _refusing
+        )
 
     def __exit__(self, *exc_info: object) -> Literal[False]:
         if exc_info and exc_info[0] is not None and getattr(self, "_cancel_on_error", False):
@@ -763,6 +799,8 @@ class ThreadPoolExecutor(_base.Executor):
             self._shutdown = True
             self._drain_into_locked(items)
             self._work_queue.put(None)  # let idle siblings see the pool is done for
+            if self._pending_limit is not None:
+                self._pending_limit.wake_all_locked()  # blocked submit()s: refused now
         broken, broken_type = self._broken, self.BROKEN
         _settle_all(items, lambda item: _fail_item(item, broken_type(broken)))
 
@@ -772,6 +810,8 @@ class ThreadPoolExecutor(_base.Executor):
             if cancel_futures:
                 self._drain_into_locked(self._cancelling)
             self._work_queue.put(None)
+            if self._pending_limit is not None:
+                self._pending_limit.wake_all_locked()  # blocked submit()s: refused now
         # Settle fully (so wait()/as_completed() on them do not hang), outside the lock;
         # this also finishes what a shutdown() cut short by Ctrl-C left in _cancelling.
         if self._cancelling:
