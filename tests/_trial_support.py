@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from _support import ROOT
@@ -66,3 +67,21 @@ def run_in_session(program: str, hang_guard: float) -> tuple[int, int, str, str]
         pytest.fail(f"the child did not exit within {hang_guard} s (hung)\n{out[-2000:]}"
                     f"\n{err[-4000:]}")
     return proc.pid, proc.returncode, out, err
+
+
+def abandon(executor: Any) -> None:
+    """Failure path only: let the test process exit although `executor` may never finish
+    (a regression that loses a call leaves its future pending, and interpreter exit would
+    wait for the pool forever, blocking CI instead of failing it). Kills its workers and
+    takes its pool out of futures_impl's exit registry (a private name: the test already
+    failed; this only keeps the run from hanging after it)."""
+    try:
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
+    except (OSError, ValueError, AttributeError, RuntimeError):
+        pass
+    from futures_impl import process as impl_process
+
+    pool = getattr(executor, "_pool", None)
+    with impl_process._live_lock:
+        impl_process._live_pools.pop(pool, None)  # type: ignore[arg-type]

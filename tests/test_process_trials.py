@@ -38,6 +38,7 @@ from typing import Any, Callable
 import _trial_helpers as th
 import pytest
 from _support import wait_until
+from _trial_support import abandon
 
 import futures_impl
 from futures_impl.process import BrokenProcessPool, ProcessPoolExecutor
@@ -161,6 +162,20 @@ class Killer(threading.Thread):
             raise self.error
 
 
+def _shut_down(ex: Any, failed: bool) -> None:
+    """shutdown(wait=True), bounded. After a failure (a call may be lost for good) the pool
+    is abandoned instead, so that the run does not hang at exit and the failure shows."""
+    if failed:
+        abandon(ex)
+        ex.shutdown(wait=False)
+        return
+    try:
+        _bounded(ex.shutdown, "shutdown(wait=True)")
+    except BaseException:
+        abandon(ex)
+        raise
+
+
 def _bounded(call: Callable[[], object], what: str) -> None:
     """Run `call` in a thread; fail (instead of hanging the test) if it does not return."""
     failure: list[BaseException] = []
@@ -235,6 +250,7 @@ def _default_round(ctx: Any, rng: random.Random, tally: Tally,
     go, stop = threading.Event(), threading.Event()
     killer = Killer(ex, rng, tally, budget=1 if rng.random() < 0.5 else 3, go=go, stop=stop)
     killer.start()
+    failed = True
     try:
         threshold = rng.randrange(0, n // 2 + 1)
         count = [0]
@@ -267,10 +283,11 @@ def _default_round(ctx: Any, rng: random.Random, tally: Tally,
                 ex.submit(th.square, 1)
         if errors:
             assert ex.statistics().state == "broken"
+        failed = False
     finally:
         stop.set()
         killer.finish()
-        _bounded(ex.shutdown, "shutdown(wait=True)")
+        _shut_down(ex, failed)
 
 
 def _default_trial(ctx: Any, rounds: int, seed: int, max_tasks: list[int | None],
@@ -343,6 +360,7 @@ def _survive_trial(ctx: Any, kills: int, seed: int, max_tasks: int | None,
 
     killer = Killer(ex, rng, tally, budget=kills, go=go, stop=stop, progress=lambda: count[0])
     killer.start()
+    failed = True
     try:
         for _ in range(10_000):  # bounded: the storm ends long before
             futures = [ex.submit(th.busy_square, i) for i in range(batch)]
@@ -375,10 +393,11 @@ def _survive_trial(ctx: Any, kills: int, seed: int, max_tasks: int | None,
         tally.tasks += 20
         tally.settled += 20
         tally.results += 20
+        failed = False
     finally:
         stop.set()
         killer.finish()
-        _bounded(ex.shutdown, "shutdown(wait=True)")
+        _shut_down(ex, failed)
     _check_no_leaks(tally, before)
     assert not tally.leaks, tally.leaks
     return tally
