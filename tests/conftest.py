@@ -74,6 +74,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After a failed run, do not let a process pool a failing test left behind (a call
+    lost by a regression: its pool never finishes) hang the interpreter's exit, which
+    would block CI instead of reporting the failure: its workers are killed and the pool
+    leaves futures_impl's exit registry (a private name, on this failure path only)."""
+    if not session.testsfailed:
+        return
+    import sys
+
+    process = sys.modules.get("futures_impl.process")
+    if process is None:
+        return
+    with process._live_lock:
+        pools = list(process._live_pools)
+        process._live_pools.clear()
+    for pool in pools:
+        for worker in list(pool.workers):
+            try:
+                worker.process.kill()
+            except (OSError, ValueError, AttributeError):
+                pass
+
+
 # --------------------------------------------------------------------------- coverage
 
 # Tests whose child interpreters report which modules an import loaded. Under
