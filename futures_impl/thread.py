@@ -22,6 +22,10 @@ signal under the pool's lock as for the others (race 7), and does not join its w
 the interpreter exits while their running calls are cut off. Opt-in
 `cancel_on_error=True`: an exception leaving a `with` body cancels the queued calls
 before waiting for the running ones (gh-130975).
+Opt-in `copy_context=True` and `max_pending=N` (futures_impl/_pending.py): the
+constructor gives the instance its own `submit` wrapping the class's (calls run in a
+copy of the submitter's contextvars context; submit() waits while N calls are queued
+and not started); the class's submit(), the default path, is untouched.
 
 Extension points (3.14's, for InterpreterPoolExecutor): `BROKEN` (the broken pool's
 error) and `prepare_context`; a subclass overriding the latter runs each call in a
