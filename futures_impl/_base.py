@@ -176,8 +176,12 @@ def _get_logger() -> logging.Logger:
     assigned: logging.Logger | None = globals().get("LOGGER")
     if assigned is not None:
         return assigned
-    import logging
+    try:
+        import logging
+    except ImportError:  # a trimmed stdlib without logging: records go to sys.stderr
+        from ._stderr_log import stderr_logger
 
+        return stderr_logger  # type: ignore[return-value]
     return logging.getLogger("concurrent.futures")
 
 
@@ -207,14 +211,19 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# Future._condition builds its view with this: the class itself once `_compat` is loaded.
+# (Annotated before the function that rebinds it: PyPy rejects an annotated module-level
+# assignment to a name a function above declared `global`.)
+_condition_of: Callable[[Future[Any]], _FutureCondition]
+
+
 def _first_condition(future: Future[Any]) -> _FutureCondition:
     global _condition_of
     _condition_of = _load_compat()._FutureCondition
     return _condition_of(future)
 
 
-# Future._condition builds its view with this: the class itself once `_compat` is loaded.
-_condition_of: Callable[[Future[Any]], _FutureCondition] = _first_condition
+_condition_of = _first_condition
 
 
 class Future(_GenericBase[_T]):
@@ -739,6 +748,11 @@ if TYPE_CHECKING:
         not_done: set[Future[Any]]
 
 
+# wait() builds its answer with this: the class itself once it exists (built on first use).
+# (Annotated before the function that rebinds it: see _condition_of.)
+_done_and_not_done: Callable[[set[Future[Any]], set[Future[Any]]], DoneAndNotDoneFutures]
+
+
 def _first_done_and_not_done(
     done: set[Future[Any]], not_done: set[Future[Any]]
 ) -> DoneAndNotDoneFutures:
@@ -747,8 +761,6 @@ def _first_done_and_not_done(
     return _done_and_not_done(done, not_done)
 
 
-# wait() builds its answer with this: the class itself once it exists (built on first use).
-_done_and_not_done: Callable[[set[Future[Any]], set[Future[Any]]], DoneAndNotDoneFutures]
 _done_and_not_done = _first_done_and_not_done
 
 
