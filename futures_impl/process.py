@@ -39,7 +39,11 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import logging  # noqa: F401  (footprint: the stdlib's process module loads it, via _base)
+
+try:  # footprint: the stdlib's process module loads it, via _base
+    import logging  # noqa: F401
+except ImportError:  # a trimmed stdlib without logging: errors go to stderr (_stderr_log)
+    pass
 import os
 import threading
 import weakref

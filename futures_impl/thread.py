@@ -73,7 +73,11 @@ Lock-free paths and the GIL (the one place this is argued for this module):
 from __future__ import annotations
 
 import itertools
-import logging  # noqa: F401  (footprint: the stdlib's thread module loads it, via _base)
+
+try:  # footprint: the stdlib's thread module loads it, via _base
+    import logging  # noqa: F401
+except ImportError:  # a trimmed stdlib without logging: errors go to stderr (_stderr_log)
+    pass
 import os
 import queue
 import threading

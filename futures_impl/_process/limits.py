@@ -1,7 +1,8 @@
 """What a process pool checks before it starts: the system's limits and its arguments.
 
-A leaf (standard library only; `multiprocessing` itself imports without
-`_multiprocessing`). The facade re-exports `_check_system_limits` and
+A leaf (standard library only). It imports without `multiprocessing` (an embedder's
+trimmed stdlib may lack the package): `_check_system_limits()` then names what is
+missing. The facade re-exports `_check_system_limits` and
 `_MAX_WINDOWS_WORKERS` at `futures_impl.process`, where CPython's suites import them.
 
 `_check_system_limits()` asks once per interpreter and remembers the answer in
@@ -12,7 +13,6 @@ repeats the same question).
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import operator
 import os
 import select
@@ -50,6 +50,7 @@ def _system_limitation() -> str | None:
     # Imported here, not at the top: these imports are the question (each may fail in a
     # trimmed interpreter), and futures_impl.process must import there all the same.
     try:
+        importlib.import_module("multiprocessing")  # absent from some embedders' stdlib
         importlib.import_module("_multiprocessing")
         importlib.import_module("multiprocessing.connection")
         importlib.import_module("multiprocessing.synchronize")  # fails without sem_open
@@ -98,6 +99,8 @@ def context_for(given: BaseContext | None, max_tasks: int | None) -> BaseContext
     """The context to use: the given one, else spawn for recycled workers, else the default."""
     if given is not None:
         return given
+    import multiprocessing  # here: limits.py imports without it (tests/test_embedded_host)
+
     return multiprocessing.get_context(None if max_tasks is None else "spawn")
 
 

@@ -38,7 +38,12 @@ import io
 import os
 import pickle
 import sys
-from multiprocessing.reduction import ForkingPickler
+
+try:
+    from multiprocessing.reduction import ForkingPickler
+except ImportError:  # pragma: no cover - a trimmed stdlib without multiprocessing:
+    # this module imports all the same (process must); no pool starts there (limits.py).
+    ForkingPickler = pickle.Pickler  # type: ignore[misc,assignment]
 
 from .errors import _RemoteTraceback, format_remote
 
@@ -64,7 +69,7 @@ CLOUDPICKLE_MISSING = (
     "pip install futures_impl[cloudpickle]"
 )
 
-loads = ForkingPickler.loads
+loads = pickle.loads  # ForkingPickler.loads is pickle.loads
 _EXTRA: dict[type, Any] = getattr(ForkingPickler, "_extra_reducers", {})  # register()'s
 
 
