@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,65 @@ def test_trimmed_sourceless_host(
     modules = set(report["modules"])  # type: ignore[arg-type]
     assert ("logging" in modules) == with_logging
     assert not modules & {"multiprocessing", "asyncio", "concurrent.futures"}
+
+
+# ------------------------------------------------- the logger of last resort, in-process
+# The host runs without coverage (isolated, no site); these exercise _stderr_log here, as
+# the host uses it: `logging` made unimportable for the duration of each test.
+
+
+@pytest.fixture
+def no_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    from futures_impl import _base
+
+    monkeypatch.setitem(sys.modules, "logging", None)  # `import logging` raises ImportError
+    monkeypatch.delitem(_base.__dict__, "LOGGER", raising=False)
+
+
+@pytest.mark.usefixtures("no_logging")
+def test_callback_error_without_logging_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    import futures_impl
+    from futures_impl import _base
+    from futures_impl._stderr_log import stderr_logger
+
+    assert _base._get_logger() is stderr_logger
+    future: futures_impl.Future[int] = futures_impl.Future()
+
+    def boom(done: futures_impl.Future[int]) -> None:
+        raise ValueError(f"boom-{done.result()}")
+
+    future.add_done_callback(boom)
+    future.set_result(3)  # returns: the callback's error is reported, not raised
+    err = capsys.readouterr().err
+    assert err.startswith(f"exception calling callback for {future!r}\nTraceback"), err
+    assert err.endswith("ValueError: boom-3\n"), err
+
+
+@pytest.mark.usefixtures("no_logging")
+def test_stderr_logger_edges(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from futures_impl._stderr_log import stderr_logger
+
+    stderr_logger.critical("plain %s and %d", "text", 2)
+    stderr_logger.error("no args: 100%")  # no args: the message is not %-formatted
+    stderr_logger.error("given", exc_info=KeyError("k"))
+    stderr_logger.exception("outside an except: no traceback")
+    assert capsys.readouterr().err == (  # the KeyError was never raised: no frames
+        "plain text and 2\nno args: 100%\ngiven\nKeyError: 'k'\noutside an except: no traceback\n"
+    )
+    monkeypatch.setitem(sys.modules, "traceback", None)  # trimmed further still
+    try:
+        raise OSError("disk")
+    except OSError:
+        stderr_logger.exception("failed")
+    assert capsys.readouterr().err == "failed\nOSError: disk\n"
+
+    class Broken:
+        def write(self, text: str) -> int:
+            raise OSError("closed")
+
+    monkeypatch.setattr(sys, "stderr", Broken())
+    stderr_logger.error("lost, silently")  # never raises from reporting
+    monkeypatch.setattr(sys, "stderr", None)
+    stderr_logger.error("nowhere to go")
