@@ -186,7 +186,9 @@ def test_trimmed_sourceless_host(
     assert "ProcessPoolExecutor" in message and "'multiprocessing'" in message, message
 
     # The package import stays cheap there too, and logging is never needed.
-    assert report["modules_base"] == ["__future__", "futures_impl", "futures_impl._base"]
+    # (C modules aside: on 3.13+ the package probes _interpreters, a small extension.)
+    base = {name for name in report["modules_base"] if not name.startswith("_")}  # type: ignore[attr-defined]
+    assert base == {"futures_impl", "futures_impl._base"}, report["modules_base"]
     modules = set(report["modules"])  # type: ignore[arg-type]
     assert ("logging" in modules) == with_logging
     assert not modules & {"multiprocessing", "asyncio", "concurrent.futures"}
