@@ -131,6 +131,10 @@ class _ExecutorManagerThread(threading.Thread):
     def __init__(self, pool: _Pool) -> None:
         super().__init__(name="ProcessPoolManager", daemon=True)
         self._pool = pool
+        # The executor's weakref, kept alive here: a weakref that dies with its referent
+        # (as one held only by the executor does in a cycle, and always on PyPy) calls no
+        # callback, and the manager would never learn that its owner is gone.
+        self.owner_ref: weakref.ref[Any] | None = None
 
     def run(self) -> None:
         # Deferred like the pool (see ProcessPoolExecutor.__init__); loaded by then.
@@ -433,6 +437,7 @@ class ProcessPoolExecutor(_base.Executor):
                         interrupted = exc  # KeyboardInterrupt: re-raised once consistent
                     break
         thread = _ExecutorManagerThread(pool)
+        thread.owner_ref = self._owner_ref
         try:
             thread.start()
         except RuntimeError as exc:

@@ -83,3 +83,29 @@ def test_imports_and_runs_on_pypy() -> None:
         raise
     assert proc.returncode == 0, err
     assert out.startswith("ok " + PACKAGE), out
+
+
+@pytest.mark.parametrize("module", ["concurrent.futures", "futures_impl"])
+def test_pool_winds_down_when_its_executor_dies_in_a_cycle(module: str) -> None:
+    # A process pool whose executor is collected by the cycle collector (always the case on
+    # PyPy, which has no reference counting: PyPy's own test_del_shutdown hung on it) ends its
+    # manager thread once the pending calls are done. The weakref that tells the manager must
+    # not live only on the executor: a weakref dying with its referent calls no callback.
+    import gc
+    import importlib
+    import multiprocessing
+
+    futures = importlib.import_module(module)
+    executor = futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context())
+    results = executor.map(abs, range(-5, 5))
+    manager = executor._executor_manager_thread
+    processes = list(executor._processes.values())
+    executor.cycle = executor  # only the cycle collector can free it, as on PyPy
+    del executor
+    gc.collect()
+    manager.join(60)
+    assert not manager.is_alive()
+    for process in processes:
+        process.join(60)
+        assert process.exitcode is not None
+    assert list(results) == [abs(v) for v in range(-5, 5)]
