@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from typing import Any, Callable
 
     from ._process.pool import _Pool
-    from .thread import ThreadPoolExecutor
 
 
 class SubmitTimeoutError(_base.TimeoutError):
@@ -128,15 +127,15 @@ def _alive(ref: weakref.ref[Any]) -> Any:
 
 
 def thread_submit(
-    executor: ThreadPoolExecutor,
+    executor: Any,  # a ThreadPoolExecutor (not imported: thread imports this module)
     copy_context: bool,
     limit: PendingLimit | None,
-    refused: Callable[[ThreadPoolExecutor], bool],
+    refused: Callable[[Any], bool],
 ) -> Callable[..., _base.Future[Any]]:
     """The submit() of a thread pool made with copy_context=True and/or max_pending."""
     import contextvars  # here: importing the thread module must not load it
 
-    plain = type(executor).submit
+    plain: Callable[..., _base.Future[Any]] = type(executor).submit
     ref = weakref.ref(executor)
     copy = contextvars.copy_context
     if limit is None:
