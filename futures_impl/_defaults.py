@@ -28,7 +28,8 @@ def auto_workers(value: str, threads: bool) -> int:
     """max_workers="auto": sized by `futures_impl.cpu_count()` (CPU affinity and the
     cgroup CPU quota, see _cpus), where the stdlib's default counts every CPU of the
     machine. Threads: ``min(32, n + 4)``, the stdlib's formula; processes: ``n``.
-    Any other string is refused (TypeError, as the stdlib refuses every string)."""
+    Callers pass only "auto": other strings reach their `<= 0` check, whose TypeError
+    is the stdlib's own."""
     if value != AUTO:
         raise TypeError(f"max_workers must be an int, None or {AUTO!r}, not {value!r}")
     from ._cpus import cpu_count

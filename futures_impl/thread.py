@@ -84,7 +84,7 @@ import threading
 import weakref
 
 from . import _base
-from ._defaults import auto_workers, default_max_workers
+from ._defaults import AUTO, auto_workers, default_max_workers
 from ._pending import SubmitTimeoutError as SubmitTimeoutError
 from ._stats import ThreadPoolStatistics
 
@@ -331,11 +331,12 @@ class _IdleTokens:
 def _checked_max_workers(max_workers: int | str | None) -> int:
     if max_workers is None:
         return default_max_workers()
-    if isinstance(max_workers, str):  # "auto": sized by futures_impl.cpu_count()
-        return auto_workers(max_workers, threads=True)
-    if max_workers <= 0:
+    if max_workers == AUTO:  # sized by futures_impl.cpu_count(); other strings: below
+        return auto_workers(AUTO, threads=True)
+    value: Any = max_workers  # another string fails this `<=` with the stdlib's TypeError
+    if value <= 0:
         raise ValueError("max_workers must be greater than 0")
-    return max_workers
+    return value  # type: ignore[no-any-return]  # a float is kept, as the stdlib keeps it
 
 
 def _pool_finished(executor_ref: weakref.ref[ThreadPoolExecutor]) -> bool:

@@ -18,11 +18,12 @@ import os
 import select
 import sys
 
-from .._defaults import auto_workers
+from .._defaults import AUTO, auto_workers
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
+    from typing import Any
 
 _MAX_WINDOWS_WORKERS = 63 - 2  # WaitForMultipleObjects limit, minus two internal handles
 _FORK = "'fork'"
@@ -76,23 +77,23 @@ def _system_limitation() -> str | None:
 def worker_count(requested: int | str | None) -> int:
     """max_workers as given, checked; by default one per CPU (at most 61 on Windows);
     "auto": one per CPU of `futures_impl.cpu_count()` (affinity and cgroup quota)."""
-    if requested is None or isinstance(requested, str):
+    if requested is None or requested == AUTO:  # other strings fail below, as the stdlib's
         if requested is None:
             count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
         else:
-            count = auto_workers(requested, threads=False)
+            count = auto_workers(AUTO, threads=False)
         if sys.platform == "win32":
             count = min(_MAX_WINDOWS_WORKERS, count)
         return int(count)
-    if requested <= 0:
+    value: Any = requested  # another string fails this `<=` with the stdlib's TypeError
+    if value <= 0:
         raise ValueError("max_workers must be greater than 0")
     if sys.platform == "win32" and requested > _MAX_WINDOWS_WORKERS:
         raise ValueError(f"max_workers must be <= {_MAX_WINDOWS_WORKERS}")
     if isinstance(requested, float) and sys.version_info < (3, 10):
         # The stdlib refuses a float here, with the message of 3.9's int conversion.
         raise TypeError("integer argument expected, got float")
-    operator.index(requested)  # 2.5 and 2.0 refused now, as the stdlib does, not at submit
-    return requested
+    return operator.index(value)  # 2.5 and 2.0 refused now, as the stdlib does, not at submit
 
 
 def context_for(given: BaseContext | None, max_tasks: int | None) -> BaseContext:
