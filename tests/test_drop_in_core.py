@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 import pytest
+from _pypy import refcounting
 from _support import MODULES, blocked_in, exc_kind, normalise, set_when, wait_until
 
 import futures_impl
@@ -131,6 +132,7 @@ def _failed_and_read(mod: ModuleType, path: str) -> weakref.ref[Any]:
     return ref
 
 
+@refcounting
 @pytest.mark.parametrize(
     "path",
     ["result-finished", "result-finished-timeout", "result-blocking", "result-cancelled",
@@ -146,6 +148,7 @@ def test_raising_result_leaves_no_reference_cycle(mod: ModuleType, path: str) ->
         gc.enable()
 
 
+@refcounting
 def test_pool_future_whose_result_raised_is_freed(mod: ModuleType) -> None:
     gc.collect()
     with mod.ThreadPoolExecutor(1) as ex:
@@ -160,6 +163,7 @@ def test_pool_future_whose_result_raised_is_freed(mod: ModuleType) -> None:
             gc.enable()
 
 
+@refcounting
 def test_map_futures_are_freed_after_a_raising_result(mod: ModuleType) -> None:
     refs: list[weakref.ref[Any]] = []
 

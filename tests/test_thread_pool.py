@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from _pypy import refcounting
 from _support import MODULES, blocked_in, set_when, std_futures, wait_until
 
 pytestmark = pytest.mark.usefixtures("no_thread_leaks")
@@ -510,6 +511,7 @@ def test_interpreter_exit_without_threading_register_atexit() -> None:
     assert lines[:2] == ["main done", f"task finished {sum(range(200000))}"], proc.stdout
 
 
+@refcounting
 def test_no_stale_references(mod: ModuleType) -> None:
     """Issue 16284 in the stdlib: a finished task's callable and arguments are released."""
     import weakref
