@@ -17,7 +17,7 @@ import subprocess
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "conformance", "coverage"]
+nox.options.sessions = ["lint", "tests", "tests-pypy3", "conformance", "coverage"]
 nox.options.error_on_missing_interpreters = True
 
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -69,6 +69,39 @@ def tests(session: nox.Session) -> None:
         session.run("python", "-m", "pip", "uninstall", "-y", "-q", "tqdm", silent=True)
     session.run("python", "-m", "pytest", "-n", "auto", "-p", "no:cacheprovider",
                 *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+
+
+# PyPy (issue 17): Debian's pypy3 (.ci/run installs it on Debian 12). Absent, the session
+# skips, saying so. It runs a selected subset, PYPY_TESTS: the future, wait and thread-pool
+# tests (1 min 47 s on PyPy here, with -n 2). Left out, for now: the whole suite takes
+# 12 min 40 s on PyPy (the process-pool files most of it), too long for CI, and 76 of its
+# tests fail there, not yet sorted (most: differential tests whose stdlib side is PyPy's
+# broken spawn/forkserver pool, tests calling `gc.collect() >= 0` (None on PyPy), and
+# refcounting assumptions). Tests in the subset that cannot run on PyPy skip with a reason
+# (tests/_pypy.py); the process pool on PyPy is covered by the conformance run's PyPy pair.
+PYPY = shutil.which("pypy3")
+PYPY_TESTS = [
+    "tests/test_future.py", "tests/test_future_condition.py",
+    "tests/test_future_differential.py", "tests/test_wait_as_completed.py",
+    "tests/test_wait_stress.py", "tests/test_races.py", "tests/test_compat_surface.py",
+    "tests/test_acquire_futures.py", "tests/test_thread_pool.py",
+    "tests/test_thread_pool_robustness.py", "tests/test_thread_pool_stop_signals.py",
+    "tests/test_thread_pool_subclasses.py", "tests/test_thread_exit_options.py",
+    "tests/test_thread_exit_race.py", "tests/test_deliberate_differences.py",
+    "tests/test_bounded_submit.py", "tests/test_cancel_on_error.py", "tests/test_newest_map.py",
+    "tests/test_install.py", "tests/test_install_edges.py", "tests/test_pypy_compat.py",
+    "tests/test_seed_patterns.py", "tests/test_drop_in_core.py",
+]
+
+
+@nox.session(name="tests-pypy3", python=PYPY or False, venv_backend="venv")
+def tests_pypy3(session: nox.Session) -> None:
+    """PyPy: the future/wait/thread-pool tests (PYPY_TESTS); `-- ARGS` runs others."""
+    if not PYPY:
+        session.skip("no pypy3 on PATH (on Debian: apt-get install pypy3)")
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "-n", "auto", "-p", "no:cacheprovider", "-rs",
+                *(session.posargs or PYPY_TESTS), env={"HYPOTHESIS_PROFILE": "ci"})
 
 
 @nox.session(python=find_python("3.11"))

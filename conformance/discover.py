@@ -6,9 +6,10 @@ Why: the conformance claim is per interpreter: futures_impl must behave like
 How: interpreters come from pyenv (``$PYENV_ROOT`` or ``pyenv root``, then
 ``versions/*/bin/python``) and from ``python3.X`` on PATH (pyenv's shims are
 skipped, duplicates such as /bin vs /usr/bin are merged by the real path of
-the interpreter).  Only CPython 3.9+ counts.  Each is asked (one subprocess)
-for its version, prefix and whether its own ``test.test_concurrent_futures``
-exists.  An interpreter without its own suite borrows a system one
+the interpreter), plus ``pypy3`` on PATH (Debian's ``pypy3``, whose own
+suite comes with ``pypy3-lib-testsuite``).  CPython and PyPy 3.9+ count.
+Each is asked (one subprocess) for its version, prefix and whether its own
+``test.test_concurrent_futures`` exists.  An interpreter without its own suite borrows a system one
 (``/usr/lib/python3.Y/test/test_concurrent_futures``, e.g. Debian's
 ``libpython3.11-testsuite``) of its own minor version or the one before
 (Debian's 3.11 suite runs on 3.11 and 3.12); otherwise it is reported with how
@@ -41,6 +42,7 @@ except Exception:
     suite = None
 print(json.dumps({
     "impl": platform.python_implementation(),
+    "pypy": ".".join(map(str, getattr(sys, "pypy_version_info", ())[:3])),
     "version": platform.python_version(),
     "version_info": list(sys.version_info[:2]),
     "executable": sys.executable,
@@ -101,6 +103,9 @@ def _candidates() -> list[str]:
             path = os.path.join(directory, f"python3.{minor}")
             if os.path.isfile(path) and os.access(path, os.X_OK):
                 found.append(path)
+    pypy = shutil.which("pypy3")  # Debian's pypy3; its suite: pypy3-lib-testsuite
+    if pypy:
+        found.append(pypy)
     return found
 
 
@@ -112,8 +117,18 @@ def query(executable: str) -> Interpreter | None:
         info = json.loads(proc.stdout)
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
-    if info["impl"] != "CPython" or tuple(info["version_info"]) < MIN_VERSION:
+    if info["impl"] not in ("CPython", "PyPy") or tuple(info["version_info"]) < MIN_VERSION:
         return None
+    if info["impl"] == "PyPy":  # e.g. pypy3.9-7.3.11: PyPy's version names the stdlib it ships
+        major, minor = info["version_info"]
+        return Interpreter(
+            label=f"pypy{major}.{minor}-{info['pypy']}",
+            executable=executable,
+            version=info["version"],
+            version_info=(major, minor),
+            base_prefix=info["base_prefix"],
+            own_suite=info["suite"],
+        )
     root = pyenv_root()
     in_pyenv = root is not None and os.path.realpath(info["base_prefix"]).startswith(
         os.path.realpath(root) + os.sep
@@ -178,6 +193,11 @@ def pair_for(
     if interp.own_suite:
         return Pair(interp, interp.own_suite, "own"), ""
     major, minor = interp.version_info
+    if interp.label.startswith("pypy"):
+        return None, (
+            f"no concurrent.futures test suite for {interp.label} ({interp.executable}): "
+            "on Debian/Ubuntu `apt-get install pypy3-lib-testsuite`, or pass --suite PATH; skipped"
+        )
     for (smajor, sminor), path in sorted(system_suites(), reverse=True):
         if smajor == major and sminor in (minor, minor - 1):
             return Pair(interp, path, suite_label(interp, path)), ""

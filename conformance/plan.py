@@ -50,7 +50,7 @@ def find_pairs(args: argparse.Namespace) -> list[discover.Pair]:
             interp = discover.query(path)
             if interp is None:
                 major, minor = discover.MIN_VERSION
-                say(f"error: {path} is not a CPython {major}.{minor}+ interpreter")
+                say(f"error: {path} is not a CPython or PyPy {major}.{minor}+ interpreter")
                 raise Stop(2)
             found.append(interp)
     else:
