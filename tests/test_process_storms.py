@@ -71,10 +71,11 @@ _PROGRAM = textwrap.dedent("""
 """)
 
 
-def _run_storm(mod: ModuleType, method: str, pools: int, max_tasks: bool) -> None:
+def _run_storm(mod: ModuleType, method: str, pools: int, max_tasks: bool,
+               guard: float = HANG_GUARD) -> None:
     program = _PROGRAM.format(tests=TESTS, module=mod.__name__, method=method, pools=pools,
                               max_tasks=max_tasks)
-    child, returncode, out, err = run_in_session(program, HANG_GUARD)
+    child, returncode, out, err = run_in_session(program, guard)
     assert returncode == 0, err[-4000:]
     workers = [(int(line.split()[1]), line.split()[2]) for line in out.splitlines()
                if line.startswith("PID ") and line.split()[2] != "None"]
@@ -128,7 +129,7 @@ def test_shutdown_wait_false_storm_with_max_tasks_per_child(method: str) -> None
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_shutdown_wait_false_storm_spawn_long() -> None:
-    _run_storm(futures_impl, "spawn", pools=200, max_tasks=True)
+    _run_storm(futures_impl, "spawn", pools=200, max_tasks=True, guard=600.0)
 
 
 def test_storm_checks_see_a_leftover_process() -> None:
