@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from _pypy import refcounting
 
 import futures_impl
 import futures_impl.thread as fthread
@@ -138,6 +139,7 @@ def test_default_pool_has_no_submit_wrapper() -> None:
         ex.shutdown()
 
 
+@refcounting
 def test_options_keep_the_pool_collectable() -> None:
     """The instance's submit() holds the executor weakly: an abandoned pool is still
     collected at once (its workers then leave), as the plain pool is."""

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from _pypy import refcounting
 
 import futures_impl
 from futures_impl import _base
@@ -63,6 +64,7 @@ def thread_pool(**options: object) -> futures_impl.ThreadPoolExecutor:
     return futures_impl.ThreadPoolExecutor(1, **options)  # type: ignore[arg-type]
 
 
+@refcounting
 def test_dropped_unread_failure_logs_once_with_traceback(logged: Logged
                                                          ) -> None:
     future = settled_future(thread_pool(log_unretrieved=True), fail, "lost")
@@ -99,6 +101,7 @@ def test_read_failures_do_not_log(logged: Logged, read: str) -> None:
     assert logged() == []
 
 
+@refcounting
 def test_a_callback_that_does_not_read_does_not_count(logged: Logged
                                                       ) -> None:
     # asyncio's rule: only result() and exception() mark a future retrieved.
@@ -121,6 +124,7 @@ def test_successful_and_cancelled_futures_do_not_log(logged: Logged) -> None:
     assert logged() == []
 
 
+@refcounting
 def test_a_timed_out_read_does_not_count(logged: Logged) -> None:
     gate = threading.Event()
     with thread_pool(log_unretrieved=True) as executor:
@@ -167,6 +171,7 @@ def test_logging_futures_look_like_futures() -> None:
     assert futures_impl.wait([future], timeout=TIMEOUT).done == {future}
 
 
+@refcounting
 def test_the_executor_is_still_freed_when_dropped() -> None:
     import weakref
 
@@ -177,6 +182,7 @@ def test_the_executor_is_still_freed_when_dropped() -> None:
     assert ref() is None  # no executor -> submit wrapper -> executor cycle
 
 
+@refcounting
 def test_process_pool(logged: Logged) -> None:
     with futures_impl.ProcessPoolExecutor(1, log_unretrieved=True) as executor:
         lost = executor.submit(operator.truediv, 1, 0)
@@ -191,6 +197,7 @@ def test_process_pool(logged: Logged) -> None:
     assert isinstance(found[0].exc_info[1], ZeroDivisionError)
 
 
+@refcounting
 def test_process_pool_keeps_its_future_class(logged: Logged) -> None:
     with futures_impl.ProcessPoolExecutor(1, cancel_running=True, log_unretrieved=True) as ex:
         future = ex.submit(operator.truediv, 1, 0)
