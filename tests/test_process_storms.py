@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from _support import MODULES, wait_until
+from _support import MODULES, is_stdlib, wait_until
 from _trial_support import alive, group_members, run_in_session
 
 import futures_impl
@@ -84,7 +84,12 @@ def _run_storm(mod: ModuleType, method: str, pools: int, max_tasks: bool,
     wait_until(lambda: not [pid for pid, start in workers if alive(pid, start)]
                and not group_members(child),
                what="the storm's workers and helper processes to exit after the child")
-    assert "Traceback" not in err, err[-4000:]
+    if not is_stdlib(mod):
+        # The stdlib's fork workers run the parent's exit hook when they end (E1's cause,
+        # which it shares): on 3.10 one printed "Exception ignored in: <module 'threading'>
+        # ... _python_exit ... OSError: [Errno 9] Bad file descriptor" (observed, under
+        # load). futures_impl's workers start with an empty exit registry: nothing printed.
+        assert "Traceback" not in err, err[-4000:]
 
 
 # The fork case caught a bug (E1): a fork worker ran the parent's _python_exit when it
@@ -106,7 +111,8 @@ _FORK_CASES = [
 def test_shutdown_wait_false_storm(mod: ModuleType, method: str) -> None:
     """200 pools given work and abandoned with shutdown(wait=False), some collected at
     once: the child exits and leaves no process. The stdlib passes the same trial (fork
-    and forkserver, 3.9 and 3.13, observed)."""
+    and forkserver, 3.9 to 3.13, observed), though its fork workers may print an ignored
+    exception from the parent's exit hook (see _run_storm)."""
     _run_storm(mod, method, pools=200, max_tasks=False)
 
 
