@@ -17,7 +17,8 @@ import subprocess
 
 import nox
 
-nox.options.sessions = ["lint", "tests", "tests-pypy3", "conformance", "coverage"]
+nox.options.sessions = ["lint", "tests", "tests-pypy3", "conformance", "portable",
+                         "coverage"]
 nox.options.error_on_missing_interpreters = True
 
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -131,6 +132,21 @@ def conformance(session: nox.Session) -> None:
     """CPython's concurrent.futures suites, stdlib vs futures_impl, on every interpreter."""
     # The full run (every start method) fits CI's budget with 4 jobs: the suites mostly sleep.
     session.run("python", "-m", "conformance", *(session.posargs or ["--jobs", "4"]))
+
+
+@nox.session(python=find_python("3.13"))
+def portable(session: nox.Session) -> None:
+    """The process pool's portable path (the one Windows takes), forced on Linux: every
+    tests/test_process_*.py file with FUTURES_IMPL_PORTABLE=1 (their start methods: fork,
+    forkserver, spawn), then the conformance run (--quick) with the switch exported (its
+    children inherit the environment). docs/process.md, "The portable path"."""
+    session.install("-e", ".[test]")
+    env = {"HYPOTHESIS_PROFILE": "ci", "FUTURES_IMPL_PORTABLE": "1"}
+    tests = sorted(glob.glob(os.path.join("tests", "test_process_*.py")))
+    session.run("python", "-m", "pytest", "-n", "auto", "-p", "no:cacheprovider", *tests,
+                *session.posargs, env=env)
+    if not session.posargs:
+        session.run("python", "-m", "conformance", "--quick", "--jobs", "4", env=env)
 
 
 @nox.session(python=find_python("3.13"))

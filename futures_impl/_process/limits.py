@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import operator
 import os
-import select
 import sys
 
 from .._defaults import AUTO, auto_workers
@@ -60,9 +59,7 @@ def _system_limitation() -> str | None:
             "ProcessPoolExecutor needs a working multiprocessing module "
             f"(with _multiprocessing and sem_open): {exc}"
         )
-    limited = None
-    if not hasattr(select, "poll"):
-        limited = "ProcessPoolExecutor needs select.poll(), missing here"
+    limited = None  # no select.poll (Windows): the portable path waits without it
     try:
         nsems_max = os.sysconf("SC_SEM_NSEMS_MAX")
     except (AttributeError, ValueError, OSError):

@@ -1,7 +1,11 @@
 """The manager thread's loop: results in, futures settled, exits reaped, pool wound down.
 
 One `poll()` watches the wake-up pipe, every worker's result pipe and every worker's
-process sentinel. A batch of results is booked under the pool lock by call order (which
+process sentinel (on the portable path, `multiprocessing.connection.wait` watches the
+wake-up connection, every result connection and every sentinel: see `portable`; where a
+Windows Python before 3.12 cannot wait on that many handles at once, the sentinels are
+looked at in batches, without blocking, every 50 ms).
+A batch of results is booked under the pool lock by call order (which
 hands the freed worker more calls at once), then decoded and settled outside it, so
 done-callbacks never run with the lock held (and may call submit() or shutdown(wait=False);
 shutdown(wait=True) raises "cannot join current thread", as in the stdlib). A worker exit
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import os
 import select
+import sys
 import time
 
 from .. import _base
@@ -48,17 +53,31 @@ if TYPE_CHECKING:
 
 _RESULT, _EXIT = 0, 1
 _GRACE = 2.0  # seconds a terminated worker gets before it is killed
+_PORTABLE_BATCH = 64  # results read from one connection per turn (portable path)
+# Handles one multiprocessing.connection.wait() can watch: 63 on Windows before 3.12
+# (WaitForMultipleObjects; 3.12 batches them), no limit elsewhere. Tests lower it to
+# run the batched way on Linux.
+_SENTINEL_POLL = 0.05  # seconds between looks at the sentinels when they are batched
+_WAIT_LIMIT = 63 if sys.platform == "win32" and sys.version_info < (3, 12) else 1 << 30
 
 
 class _Manager:
+    portable = False  # the pool's path (see `portable`), set per pool by __init__
+
     def __init__(self, pool: _Pool, is_exiting: Callable[[], bool]) -> None:
         self.pool = pool
         self.is_exiting = is_exiting
+        # fd -> (kind, worker); on the portable path: a result Connection or a sentinel.
+        self.watched: dict[Any, tuple[int, _Worker]] = {}
+        self.broken_at: float | None = None
+        self.portable = pool.portable
+        self.poller: Any = None
+        if self.portable:
+            self.wake_fd: Any = pool.wakeup.waitable()
+            return
         self.poller = select.poll()
-        self.watched: dict[int, tuple[int, _Worker]] = {}  # fd -> (kind, worker)
         self.wake_fd = pool.wakeup.fileno()
         self.poller.register(self.wake_fd, select.POLLIN)
-        self.broken_at: float | None = None
 
     def watch_new_workers(self) -> None:
         pool = self.pool
@@ -66,19 +85,62 @@ class _Manager:
             return
         with pool.lock:
             new, pool.new_workers = pool.new_workers, []
+        poller = self.poller
         for w in new:
-            for kind, fd in ((_RESULT, w.results.fileno()), (_EXIT, w.process.sentinel)):
+            results = w.results if poller is None else w.results.fileno()
+            for kind, fd in ((_RESULT, results), (_EXIT, w.process.sentinel)):
                 self.watched[fd] = (kind, w)
-                self.poller.register(fd, select.POLLIN)
+                if poller is not None:
+                    poller.register(fd, select.POLLIN)
 
-    def unwatch(self, fd: int) -> None:
-        if self.watched.pop(fd, None) is not None:
+    def unwatch(self, fd: Any) -> None:
+        if self.watched.pop(fd, None) is not None and self.poller is not None:
             self.poller.unregister(fd)
+
+    def wait_portable(self, timeout: int | None) -> list[tuple[Any, int]]:
+        """The portable path's poll(): what is ready, as poll() reports it."""
+        from multiprocessing.connection import wait
+
+        objects = list(self.watched)
+        seconds = None if timeout is None else timeout / 1000
+        exited = []
+        if len(objects) + 1 > _WAIT_LIMIT:
+            # Too many handles for one wait: block on the results and the wake-up only,
+            # for at most _SENTINEL_POLL seconds, and look at the sentinels (in batches
+            # of _WAIT_LIMIT, without blocking) every turn.
+            sentinels = [k for k, (kind, _) in self.watched.items() if kind == _EXIT]
+            objects = [k for k, (kind, _) in self.watched.items() if kind == _RESULT]
+            step = max(1, _WAIT_LIMIT)
+            for i in range(0, len(sentinels), step):
+                exited += wait(sentinels[i:i + step], 0)
+            seconds = 0 if exited else min(seconds or _SENTINEL_POLL, _SENTINEL_POLL)
+        objects.append(self.wake_fd)
+        ready = wait(objects, seconds)
+        return [(obj, 0) for obj in ready + exited]
+
+    def receive(self, w: _Worker) -> bool:
+        """read_results() on the portable path: whole messages, one recv_bytes() each."""
+        conn = w.results
+        messages = []
+        eof = False
+        try:
+            while True:
+                messages.append(conn.recv_bytes())
+                if len(messages) >= _PORTABLE_BATCH or not conn.poll(0):
+                    break
+        except (EOFError, OSError):
+            eof = True
+            self.unwatch(conn)
+        if messages:
+            self.settle_results(w, messages)
+        return not eof
 
     # -- results -------------------------------------------------------------------
 
     def read_results(self, w: _Worker) -> bool:
         """Read what `w` has sent, settle every whole result in it; False at end of file."""
+        if self.portable:
+            return self.receive(w)
         fd = w.results.fileno()
         buf = w.rbuf
         try:
@@ -176,7 +238,9 @@ class _Manager:
     # -- exits ---------------------------------------------------------------------
 
     def reap(self, w: _Worker) -> None:
-        results_fd = w.results.fileno()
+        if w.reaped:
+            return
+        results_fd = w.results if self.portable else w.results.fileno()
         while results_fd in self.watched and w.results.poll(0):
             if not self.read_results(w):  # the worker has exited: read up to end of file
                 break
@@ -278,7 +342,10 @@ class _Manager:
                 if deadline is not None:
                     wait = max(1, int((deadline - time.monotonic()) * 1000) + 1)
                     timeout = wait if timeout is None else min(timeout, wait)
-            events = self.poller.poll(timeout)
+            if self.poller is not None:
+                events = self.poller.poll(timeout)
+            else:
+                events = self.wait_portable(timeout)
             exits = []
             for fd, _ in events:
                 if fd == self.wake_fd:

@@ -40,6 +40,7 @@ import threading
 from multiprocessing.connection import Connection
 
 from .. import _base
+from . import portable
 from .errors import ABRUPT, FORCED, NOT_STARTED, BrokenProcessPool, _RemoteTraceback, format_remote
 from .wire import framed
 from .worker import worker_main
@@ -86,7 +87,7 @@ class _Worker:
     __slots__ = ("process", "pid", "calls", "results", "queued", "nbytes", "budget",
                  "room", "writing", "stopping", "retired", "reaped", "rbuf", "last_done",
                  "fast", "outbox", "sent", "taken", "slot", "killed", "deadline",
-                 "deadline_id")
+                 "deadline_id", "portable")
 
     def __init__(self, process: BaseProcess, calls: Connection, results: Connection,
                  budget: int | None, taken: Any, slot: int) -> None:
@@ -107,7 +108,7 @@ class _Worker:
         self.rbuf = bytearray()  # result bytes not yet a whole frame (manager only)
         self.last_done = 0.0  # monotonic time of its last result (manager only)
         self.fast = False  # its calls take less than FAST seconds: prefetch deeper
-        self.outbox: list[bytes] = []  # framed calls to write in one go (under lock)
+        self.outbox: list[bytes | memoryview] = []  # framed calls to write in one go (under lock)
         self.sent = 0  # calls booked for it so far
         # Shared memory (taken[slot] of a RawArray), written by the worker only, read
         # lock-free here: how many calls it has taken to run. The calls taken and not
@@ -119,6 +120,9 @@ class _Worker:
         self.killed = False  # the pool killed it (a timeout, a cancel): its exit is expected
         self.deadline: float | None = None  # when its running timed call times out
         self.deadline_id = -1  # that call's work id
+        # The portable path (see `portable`): `outbox` holds bare frames, each sent with
+        # calls.send_bytes (not framed ones written with one os.write). Set at spawn.
+        self.portable = False
 
     def __repr__(self) -> str:
         # Read without the pool lock (a debugging aid): fields may be mid-update.
@@ -180,6 +184,8 @@ class _Pool:
         self.idle_only = False  # cancel_running: a call goes only to an idle worker
         self.timeouts: dict[int, float] = {}  # work id -> its timeout, for timed calls
         self.announcing = False  # a timed call was ever placed: workers announce starts
+        # Connections and waiting that exist on Windows too (see `portable`); read-only.
+        self.portable = portable.wanted()
 
     # -- spawning ------------------------------------------------------------------
 
@@ -188,8 +194,8 @@ class _Pool:
         return sum(1 for w in self.workers if not w.retired and not w.stopping)
 
     def spawn_locked(self) -> _Worker:
-        call_r, call_w = _connections()
-        res_r, res_w = _connections()
+        call_r, call_w = _connections(self.portable)
+        res_r, res_w = _connections(self.portable)
         close_fds: list[int] = []
         if self.ctx.get_start_method() == "fork":
             fds = getattr(self.wakeup, "fds", None)
@@ -208,8 +214,10 @@ class _Pool:
                 taken, slot = self.shared_counters(1), 0
             args: tuple[Any, ...] = (call_r, res_w, self.initializer, self.initargs,
                                      self.max_tasks, close_fds, taken, slot)
-            if self.codec is not None or self.worker_hooks is not None:
+            if self.codec is not None or self.worker_hooks is not None or self.portable:
                 args += (self.codec, self.worker_hooks)
+            if self.portable:
+                args += (True,)  # worker_main's `portable`
             if self.codec is None:
                 process = self.spawn(self.ctx, worker_main, args)
             else:  # see wire.Codec.start
@@ -223,6 +231,7 @@ class _Pool:
         call_r.close()
         res_w.close()
         worker = _Worker(process, call_w, res_r, self.max_tasks, taken, slot)
+        worker.portable = self.portable
         self.processes[worker.pid] = process
         self.workers.append(worker)
         self.new_workers.append(worker)
@@ -313,7 +322,7 @@ class _Pool:
             worker.writing += 1
             self.call_queue.put(worker, frame)
             return
-        worker.outbox.append(framed(frame))
+        worker.outbox.append(frame if worker.portable else framed(frame))
         if batch is None:
             flush_locked(worker)
         elif len(worker.outbox) == 1:
@@ -452,6 +461,14 @@ class _Pool:
 
 def flush_locked(worker: _Worker) -> None:
     """Write a worker's outbox in one system call; it fits, so it cannot block."""
+    if worker.portable:  # one message per frame (a Windows pipe is message-based)
+        try:
+            for frame in worker.outbox:
+                worker.calls.send_bytes(frame)
+        except OSError:
+            pass  # the worker died; the manager will see its exit
+        worker.outbox.clear()
+        return
     data = b"".join(worker.outbox) if len(worker.outbox) > 1 else worker.outbox[0]
     worker.outbox.clear()
     view = memoryview(data)
@@ -463,8 +480,13 @@ def flush_locked(worker: _Worker) -> None:
         pass  # the worker died; the manager will see its exit
 
 
-def _connections() -> tuple[Connection, Connection]:
-    """A pipe as two Connections: (read end, write end)."""
+def _connections(portable: bool = False) -> tuple[Connection, Connection]:
+    """A pipe as two Connections: (read end, write end); on the portable path,
+    multiprocessing's own (on Windows a named pipe's PipeConnection)."""
+    if portable:
+        from multiprocessing.connection import Pipe
+
+        return Pipe(duplex=False)
     read_fd, write_fd = os.pipe()
     return Connection(read_fd, writable=False), Connection(write_fd, readable=False)
 

@@ -17,6 +17,9 @@ a call it stores how many it has taken in `taken[slot]` (shared memory, written 
 here): the parent counts those as running, not as committed calls of its cancellation
 window.
 
+On the portable path (`portable`: Windows, or forced by tests) the worker uses only its
+connections' recv_bytes/send_bytes, one message per frame.
+
 The worker runs one thread and takes no lock: nothing here relies on the GIL.
 """
 
@@ -27,6 +30,7 @@ import sys
 from functools import partial
 
 from . import hooks
+from .portable import received
 from .wire import FATAL, dumps, failure_frame, loads, reader, sender
 
 TYPE_CHECKING = False
@@ -78,6 +82,7 @@ def worker_main(
     slot: int = 0,
     codec: Codec | None = None,
     worker_hooks: Hooks | bytes | None = None,
+    portable: bool = False,
 ) -> None:
     """Body of a worker process: run calls from `calls` until told to stop or retired."""
     for fd in close_fds:  # a forked child inherits the parent's ends of every pipe
@@ -108,8 +113,13 @@ def worker_main(
         decode, encode, fail = codec.loads, codec.dumps, codec.failure_frame
     if worker_hooks is not None:
         worker_hooks = hooks.start(worker_hooks, decode)
-    frames = reader(calls.fileno())
-    send = sender(results)
+    send: Callable[[bytes | memoryview], None]
+    if portable:  # multiprocessing's connections only: one message a call (see portable)
+        frames = received(calls)
+        send = results.send_bytes
+    else:
+        frames = reader(calls.fileno())
+        send = sender(results)
     global _announce
     _announce = partial(send, b"")  # an empty result frame: "starting the next call"
     done = 0
