@@ -15,19 +15,18 @@ this package for the whole process, asyncio included (``uninstall()`` undoes it;
 
 from __future__ import annotations
 
-from ._base import (
-    ALL_COMPLETED,
-    FIRST_COMPLETED,
-    FIRST_EXCEPTION,
-    BrokenExecutor,
-    CancelledError,
-    Executor,
-    Future,
-    InvalidStateError,
-    TimeoutError,
-    as_completed,
-    wait,
-)
+# Re-exported (`X as X`: `__all__` is built lazily, see _all()).
+from ._base import ALL_COMPLETED as ALL_COMPLETED
+from ._base import FIRST_COMPLETED as FIRST_COMPLETED
+from ._base import FIRST_EXCEPTION as FIRST_EXCEPTION
+from ._base import BrokenExecutor as BrokenExecutor
+from ._base import CancelledError as CancelledError
+from ._base import Executor as Executor
+from ._base import Future as Future
+from ._base import InvalidStateError as InvalidStateError
+from ._base import TimeoutError as TimeoutError
+from ._base import as_completed as as_completed
+from ._base import wait as wait
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to import)
 if TYPE_CHECKING:
@@ -40,12 +39,15 @@ if TYPE_CHECKING:
     from ._install import installed as installed
     from ._install import uninstall as uninstall
     from .interpreter import InterpreterPoolExecutor as InterpreterPoolExecutor
-    from .process import ProcessPoolExecutor
-    from .thread import ThreadPoolExecutor
+    from .process import ProcessPoolExecutor as ProcessPoolExecutor
+    from .thread import ThreadPoolExecutor as ThreadPoolExecutor
 
 __version__ = "0.1.0"
 
-__all__ = [
+# The public names; `__all__` itself is built on first access (below), because whether
+# InterpreterPoolExecutor belongs there means importing _interpreters (~0.2 ms), which
+# `import futures_impl` must not pay.
+_PUBLIC = (
     "FIRST_COMPLETED",
     "FIRST_EXCEPTION",
     "ALL_COMPLETED",
@@ -59,15 +61,22 @@ __all__ = [
     "as_completed",
     "ProcessPoolExecutor",
     "ThreadPoolExecutor",
-]
-# As 3.14: InterpreterPoolExecutor is public where CPython's _interpreters module exists
-# (3.13+); elsewhere the name still resolves, and creating a pool raises NotImplementedError.
-try:
-    __import__("_interpreters")  # a small extension module that loads nothing else
-except ImportError:
-    pass
-else:
-    __all__.append("InterpreterPoolExecutor")
+)
+
+
+def _all() -> list[str]:
+    """`__all__`. As 3.14: InterpreterPoolExecutor is public where CPython's _interpreters
+    module exists (3.13+); elsewhere the name still resolves, and creating a pool raises
+    NotImplementedError."""
+    names = list(_PUBLIC)
+    try:
+        __import__("_interpreters")  # a small extension module that loads nothing else
+    except ImportError:
+        pass
+    else:
+        names.append("InterpreterPoolExecutor")
+    return names
+
 
 # name -> the submodule that defines it; loaded on first access.
 _LAZY = {
@@ -94,10 +103,13 @@ def __getattr__(name: str) -> Any:
         return value
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "__all__":  # `from futures_impl import *` and readers of __all__ land here
+        value = globals()["__all__"] = _all()
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     public = {name for name in globals() if not name.startswith("_")}
     public -= {"TYPE_CHECKING", "annotations"}
-    return sorted(public | set(__all__) | set(_LAZY) | set(_LAZY_SUBMODULES) | {"__version__"})
+    return sorted(public | set(_all()) | set(_LAZY) | set(_LAZY_SUBMODULES) | {"__version__"})
