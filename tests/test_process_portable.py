@@ -119,9 +119,20 @@ def test_retired_workers_leave_cleanly_with_batched_sentinels(
         method: str, forced: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """max_tasks_per_child on the portable path with the sentinels looked at in batches:
     each retired worker is reaped, a new one takes over."""
+    import multiprocessing.connection as mp_connection
+
     monkeypatch.setattr(_process_manager, "_WAIT_LIMIT", 0)
+    real_wait, looks = mp_connection.wait, []
+
+    def wait(objects: Any, timeout: Any = None) -> Any:
+        if timeout == 0 and len(objects) == 1 and isinstance(objects[0], int):
+            looks.append(objects[0])  # a sentinel looked at without blocking
+        return real_wait(objects, timeout)
+
+    monkeypatch.setattr(mp_connection, "wait", wait)
     ctx = multiprocessing.get_context(method)
     with ProcessPoolExecutor(2, mp_context=ctx, max_tasks_per_child=2) as ex:
         pids = {pid for _, pid in ex.map(helpers.getpid_after, range(12))}
+    assert looks  # the batched way was taken
     # (not compared with the stdlib: its map() can hang with max_tasks_per_child, gh-115634)
     assert len(pids) >= 6  # 12 calls, at most 2 per worker
