@@ -60,7 +60,14 @@ from __future__ import annotations
 
 import asyncio
 import operator
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Coroutine,
+    Iterable,
+)
 from contextlib import AbstractAsyncContextManager
 from typing import (
     Any,
@@ -121,6 +128,18 @@ def _cancel_requested(task: asyncio.Task[Any]) -> bool:
         return bool(cancelling())
     return bool(getattr(task, "_must_cancel", False))  # 3.9, 3.10: until the next step
 
+
+
+def _create_task(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, _T]
+) -> asyncio.Task[_T]:
+    """loop.create_task(coro); a coroutine that could not be scheduled is closed (it never
+    started: no "coroutine was never awaited" warning) and the error goes on."""
+    try:
+        return loop.create_task(coro)
+    except BaseException:
+        coro.close()
+        raise
 
 class AsyncExecutor:
     """Run coroutine functions on at most ``max_workers`` worker tasks.
@@ -212,12 +231,7 @@ class AsyncExecutor:
             and self._queue.qsize() > len(self._workers) - self._busy
             and len(self._workers) < self._max_workers
         ):
-            coro = self._worker()
-            try:
-                task = self._loop.create_task(coro)
-            except BaseException:
-                coro.close()  # never started: no "never awaited" warning
-                raise
+            task = _create_task(self._loop, self._worker())
             self._workers.add(task)
             task.add_done_callback(self._worker_done)
 
@@ -315,12 +329,7 @@ class AsyncExecutor:
         if not fut._set_running():
             return  # cancelled while queued
         assert self._loop is not None
-        coro = item.run()
-        try:
-            task = self._loop.create_task(coro)
-        except BaseException:
-            coro.close()  # never started: no "never awaited" warning
-            raise
+        task = _create_task(self._loop, item.run())
         fut._task = task
         task.add_done_callback(fut._settle_from)
         try:
