@@ -39,6 +39,8 @@ PROGRAM = textwrap.dedent(
     import multiprocessing as mp
 
     module, method, scenario = sys.argv[1:4]
+    import faulthandler  # a hang: every thread's stack on stderr before the test's guard
+    faulthandler.dump_traceback_later(80, exit=False)
     if module == "stdlib":
         from concurrent.futures import ProcessPoolExecutor, wait
         options = {}
