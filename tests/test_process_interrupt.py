@@ -59,7 +59,11 @@ PROGRAM = textwrap.dedent(
     def work(i):
         say(f"started {i} {os.getpid()}")
         started.release()
-        go.wait(600)  # set by the "worker-sigint" scenario only; otherwise a long call
+        # Released by the "worker-sigint" scenario only; otherwise a long call. A
+        # semaphore and not an Event: a SIGINT landing inside a worker's Event.wait can
+        # leave the Event's shared lock held, and Event.set() in the parent then blocks
+        # forever (seen once in CI with the stdlib's workers); sem_post never blocks.
+        go.acquire(timeout=600)
         return i
 
     def main_blocked_in(name):
@@ -83,7 +87,7 @@ PROGRAM = textwrap.dedent(
 
     if __name__ == "__main__":
         ctx = mp.get_context(method)
-        semaphore, event = ctx.Semaphore(0), ctx.Event()
+        semaphore, event = ctx.Semaphore(0), ctx.Semaphore(0)
         ex = ProcessPoolExecutor(2, mp_context=ctx, initializer=init,
                                  initargs=(semaphore, event), **options)
         fs = []
@@ -104,7 +108,8 @@ PROGRAM = textwrap.dedent(
                     fs[0].result()  # the test sends SIGINT to the process group
                 elif scenario == "worker-sigint":
                     sys.stdin.readline()  # the test has sent SIGINT to each worker
-                    event.set()
+                    for _ in range(10):  # one token per call: none blocks
+                        event.release()
                     for f in fs:
                         try:
                             f.result(timeout=60)
