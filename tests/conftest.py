@@ -210,3 +210,23 @@ def http_server() -> Iterator[LocalServer]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(params=["tqdm", "builtin"])
+def bar_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The progress bar's two back ends (tests/test_parallel*.py): the test runs with tqdm
+    importable (skipped where it is not installed), then with tqdm hidden."""
+    import sys
+
+    from futures_impl import _progress
+
+    if request.param == "tqdm":
+        pytest.importorskip("tqdm")
+    else:
+        for name in list(sys.modules):
+            if name == "tqdm" or name.startswith("tqdm."):
+                monkeypatch.delitem(sys.modules, name)
+        monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` raise
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+        assert not _progress.tqdm_available()
+    return str(request.param)

@@ -31,21 +31,6 @@ WAIT = 30.0  # upper bound for every Event wait: a failure, never a pause
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(params=["tqdm", "builtin"])
-def bar_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the test with tqdm importable, then with tqdm hidden."""
-    if request.param == "tqdm":
-        pytest.importorskip("tqdm")
-    else:
-        for name in list(sys.modules):
-            if name == "tqdm" or name.startswith("tqdm."):
-                monkeypatch.delitem(sys.modules, name)
-        monkeypatch.setitem(sys.modules, "tqdm", None)  # makes `import tqdm` raise
-        monkeypatch.setitem(sys.modules, "tqdm.auto", None)
-        assert not _progress.tqdm_available()
-    return str(request.param)
-
-
 def square(x: int) -> int:
     if x < 0:
         raise ValueError(f"negative: {x}")
