@@ -1,23 +1,24 @@
-"""Run every script in examples/ against a local http.server on 127.0.0.1.
-
-The server (port 0, in a daemon thread) serves ``/page/<n>`` (200),
-``/status/<code>`` (that status) and ``/flaky/<key>?fail=K`` (503 for the
-first K requests of each key, then 200).  Each example runs in a subprocess
-with the repository on PYTHONPATH and a bounded timeout.
+"""Run every script in examples/ against examples.server (the server the docs tell readers to
+start with ``python -m examples.server``), here in a thread on a free port: ``/page/<n>``
+(200), ``/status/<code>`` (that status) and ``/flaky/<key>?fail=K`` (503 for the first K
+requests of each key, then 200).  Each example runs in a subprocess with the repository on
+PYTHONPATH and a bounded timeout.
 """
 
 from __future__ import annotations
 
-import http.server
 import os
 import re
+import signal
 import subprocess
 import sys
-import threading
-import urllib.parse
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
+
+import examples.server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -25,54 +26,10 @@ EXAMPLES = os.path.join(ROOT, "examples")
 pytestmark = pytest.mark.timeout(120)
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    counts: dict[str, int] = {}
-    lock = threading.Lock()
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        url = urllib.parse.urlsplit(self.path)
-        parts = url.path.strip("/").split("/")
-        query = urllib.parse.parse_qs(url.query)
-        if parts[0] == "page" and len(parts) == 2:
-            self._send(200, f"page {parts[1]}\n" + "x" * (100 + int(parts[1])))
-        elif parts[0] == "status" and len(parts) == 2:
-            self._send(int(parts[1]), f"status {parts[1]}\n")
-        elif parts[0] == "flaky" and len(parts) == 2:
-            with self.lock:
-                seen = self.counts[url.path] = self.counts.get(url.path, 0) + 1
-            fail = int(query.get("fail", ["1"])[0])
-            if seen <= fail:
-                self._send(503, "try again\n")
-            else:
-                self._send(200, f"{parts[1]} ok after {seen} tries\n")
-        else:
-            self._send(404, "no such page\n")
-
-    def _send(self, code: int, body: str) -> None:
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture
 def base_url() -> Iterator[str]:
-    Handler.counts = {}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="test-http", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(30)
+    with examples.server.running() as url:
+        yield url
 
 
 def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -87,8 +44,9 @@ def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_example_has_a_test() -> None:
-    scripts = sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".py"))
+    scripts = sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".py") and f != "__init__.py")
     tested = {
+        "server.py",
         "async_semaphore_retries.py",
         "asyncio_interop.py",
         "cli_runner.py",
@@ -183,3 +141,37 @@ def test_asyncio_interop(base_url: str) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "sizes: [" in proc.stdout and "wrapped: 116 bytes" in proc.stdout
     assert "error travels through: HTTP Error 404" in proc.stdout
+
+
+def test_server_module_runs_as_the_docs_say() -> None:
+    """``python -m examples.server --port 0`` from the repository root prints its URL, serves
+    the endpoints until Ctrl-C (SIGINT), then says so and exits 0."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "examples.server", "--port", "0"], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.match(r"serving on (http://127\.0\.0\.1:\d+) \(Ctrl-C to stop\)$", line)
+        assert match, line
+        url = match.group(1)
+        with urllib.request.urlopen(f"{url}/page/3", timeout=30) as response:
+            assert response.read().decode() == examples.server.page_body(3)
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert b"/flaky/<key>" in response.read()
+        for path, code in (("/status/500", 500), ("/flaky/k?fail=1", 503), ("/nope", 404)):
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(url + path, timeout=30)
+            info.value.close()
+            assert info.value.code == code
+        with urllib.request.urlopen(f"{url}/flaky/k?fail=1", timeout=30) as response:
+            assert response.read() == b"k ok after 2 tries\n"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out == "stopped\n" and err == ""

@@ -1,0 +1,1 @@
+"""Runnable usage examples (README.md here); ``python -m examples.server`` serves their pages."""
