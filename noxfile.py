@@ -6,7 +6,8 @@ per-test timeouts; `lint` runs ruff, mypy --strict and the clean-room check; `co
 runs CPython's own concurrent.futures suites against futures_impl (see conformance/);
 `coverage` runs the suite under coverage on 3.13 (in the default run, it is 3.13's test run)
 and fails if a module's branch coverage is below 85% without a written reason
-(docs/coverage.md).
+(docs/coverage.md); `docs` builds the documentation site (warnings are errors) and opens
+every page in headless Chromium (docs/contributing-docs.md).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import nox
 # 3.13's run of the suite is the coverage session's (the same tests, measured): CI runs the
 # suite once per interpreter, not twice on 3.13. `nox -s tests` still runs all five.
 nox.options.sessions = ["lint", "tests(3.9)", "tests(3.10)", "tests(3.11)", "tests(3.12)",
-                         "tests-pypy3", "conformance", "portable", "coverage"]
+                         "tests-pypy3", "conformance", "portable", "coverage", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -152,6 +153,21 @@ def portable(session: nox.Session) -> None:
         # One interpreter's pair (the full --quick run, every pair, took ~10 min here).
         session.run("python", "-m", "conformance", "--quick", "--python", "3.13",
                     "--jobs", "4", env=env)
+
+
+@nox.session(python=find_python("3.11"))
+def docs(session: nox.Session) -> None:
+    """The documentation site: `mkdocs build --strict` (every warning an error, the reference
+    generated from the docstrings, the diagrams rendered by Graphviz) into build/site, then
+    every page opened in headless Chromium (docs/_tools/check_site.py: console errors,
+    failed requests, pictures, internal links and anchors). docs/contributing-docs.md.
+    Needs Debian's `graphviz` and `chromium` (.ci/run installs them); without chromium the
+    browser check is skipped with a note, or fails when FUTURES_IMPL_REQUIRE_BROWSER=1 (CI)."""
+    session.install("-e", ".[docs]")
+    site = os.path.join("build", "site")
+    session.run("mkdocs", "build", "--strict", "--clean", "-d", site,
+                env={"NO_MKDOCS_2_WARNING": "1"})
+    session.run("python", os.path.join("docs", "_tools", "check_site.py"), site)
 
 
 @nox.session(python=find_python("3.13"))
