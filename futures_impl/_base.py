@@ -119,15 +119,28 @@ else:
 
 
 FIRST_COMPLETED = "FIRST_COMPLETED"
+"""`wait(return_when=FIRST_COMPLETED)`: return as soon as any future settles."""
 FIRST_EXCEPTION = "FIRST_EXCEPTION"
+"""`wait(return_when=FIRST_EXCEPTION)`: return when any future finishes by raising (else
+when all settle)."""
 ALL_COMPLETED = "ALL_COMPLETED"
+"""`wait(return_when=ALL_COMPLETED)`, the default: return when every future settles.
+
+The three constants are strings (`"FIRST_COMPLETED"`...); they are also in
+`futures_impl.aio`, whose `WaitStrategy` members compare equal to them."""
 _AS_COMPLETED = "_AS_COMPLETED"
 
 PENDING = "PENDING"
+"""Future state: not started (the transitions: the `Future` class)."""
 RUNNING = "RUNNING"
+"""Future state: an executor has started the call (`set_running_or_notify_cancel()`)."""
 CANCELLED = "CANCELLED"
+"""Future state: cancelled, not yet acknowledged by its executor; `done()` is true but
+`wait()`/`as_completed()` do not count it yet."""
 CANCELLED_AND_NOTIFIED = "CANCELLED_AND_NOTIFIED"
+"""Future state: cancelled and acknowledged; `wait()`/`as_completed()` count it as settled."""
 FINISHED = "FINISHED"
+"""Future state: has a result or an exception."""
 
 _FUTURE_STATES = [PENDING, RUNNING, CANCELLED, CANCELLED_AND_NOTIFIED, FINISHED]
 _STATE_TO_DESCRIPTION_MAP = {
@@ -146,11 +159,15 @@ _RETURN_CONDITIONS = (FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED)
 
 
 class Error(Exception):
-    """Base class for the errors of this package."""
+    """Base class for the errors of this package (`futures_impl._base.Error`)."""
 
 
 class CancelledError(Error):
-    """The Future was cancelled."""
+    """The Future was cancelled.
+
+    Raised, with an empty message, by `Future.result()` and `Future.exception()` on a
+    cancelled future.
+    """
 
 
 if sys.version_info >= (3, 11):
@@ -158,15 +175,35 @@ if sys.version_info >= (3, 11):
 else:
 
     class TimeoutError(Error):  # noqa: A001 - mirrors the stdlib name
-        """The operation exceeded the given deadline."""
+        """The operation exceeded the given deadline.
+
+        From Python 3.11 on, `futures_impl.TimeoutError` is the builtin `TimeoutError` (an
+        `OSError`), as in the stdlib. On 3.9 and 3.10 it is this package's own class, a
+        subclass of `futures_impl._base.Error`: it is neither the builtin nor
+        `concurrent.futures.TimeoutError` (each library has its own), so catch
+        `futures_impl.TimeoutError`.
+
+        Raised with an empty message by `Future.result(timeout)`,
+        `Future.exception(timeout)` and `Executor.map(timeout=)`'s iterator; with
+        `"<k> (of <n>) futures unfinished"` by `as_completed(timeout=)`.
+        """
 
 
 class InvalidStateError(Error):
-    """The Future is in a state that does not allow the operation."""
+    """The Future is in a state that does not allow the operation.
+
+    Raised by `Future.set_result()` and `Future.set_exception()` on a settled or cancelled
+    future, as `InvalidStateError("<STATE>: <repr>")`, e.g.
+    `InvalidStateError("FINISHED: <Future at 0x... state=finished returned int>")`.
+    """
 
 
 class BrokenExecutor(RuntimeError):
-    """An executor can no longer run work (a worker failed to start or died)."""
+    """An executor can no longer run work (a worker failed to start or died).
+
+    Subclasses: `futures_impl.thread.BrokenThreadPool`,
+    `futures_impl.process.BrokenProcessPool` (only in their modules, as in the stdlib).
+    """
 
 
 def _get_logger() -> logging.Logger:
@@ -227,7 +264,26 @@ _condition_of = _first_condition
 
 
 class Future(_GenericBase[_T]):
-    """The result of a call that may not have finished yet."""
+    """The result of a call that may not have finished yet.
+
+    Executors create them; you may create one yourself (a test, your own executor).
+    `Future[int]` is a `types.GenericAlias`, as in the stdlib; instances accept extra
+    attributes and weak references.
+
+    The five states and the calls that change them (any other transition raises):
+
+    - `PENDING -> RUNNING -> FINISHED`: `set_running_or_notify_cancel()`, then
+      `set_result()`/`set_exception()`;
+    - `PENDING -> FINISHED`: `set_result()`/`set_exception()`;
+    - `PENDING -> CANCELLED -> CANCELLED_AND_NOTIFIED`: `cancel()`, then the executor's
+      `set_running_or_notify_cancel()` (or its shutdown) acknowledges it;
+    - `RUNNING -> CANCELLED_AND_NOTIFIED`: only `cancel()` of a
+      `ProcessPoolExecutor(cancel_running=True)`'s future, which stops the running call.
+
+    `repr()`: `<Future at 0x... state=pending>`, `state=running`, `state=cancelled` (both
+    cancelled states), `state=finished returned <type name>` or
+    `state=finished raised <type name>`; a subclass shows its own class name.
+    """
 
     # Fields, all written under self._lock:
     #   _state            one of the five states above
@@ -345,16 +401,33 @@ class Future(_GenericBase[_T]):
         return where + ">"
 
     def cancelled(self) -> bool:
+        """True if the state is `CANCELLED` or `CANCELLED_AND_NOTIFIED`."""
         return self._state in _CANCEL_STATES
 
     def running(self) -> bool:
+        """True if the state is `RUNNING`."""
         return self._state == RUNNING
 
     def done(self) -> bool:
+        """True if cancelled or `FINISHED`."""
         return self._state in _DONE_STATES
 
     def result(self, timeout: float | None = None) -> _T:
-        """Return the call's value; raise its exception, CancelledError or TimeoutError."""
+        """Return the call's value; raise its exception, CancelledError or TimeoutError.
+
+        Args:
+            timeout: Seconds to wait for the future to be done; `None` waits forever,
+                `<= 0` does not wait.
+
+        Returns:
+            The value the call returned.
+
+        Raises:
+            BaseException: The call's exception, re-raised; also a *falsy* one (whose
+                `__bool__` returns False), which older stdlibs turn into a `None` result.
+            CancelledError: The future was cancelled (empty message).
+            TimeoutError: Not done within `timeout` seconds (empty message).
+        """
         if self._state != FINISHED:  # a finished future never changes again: no lock
             self._wait_done(timeout)
             if self._state in _CANCEL_STATES:
@@ -372,7 +445,15 @@ class Future(_GenericBase[_T]):
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Return the call's exception (None if it returned).
 
-        Raises CancelledError or TimeoutError like result().
+        Args:
+            timeout: As for `result()`.
+
+        Returns:
+            The exception the call raised, or `None` if it returned.
+
+        Raises:
+            CancelledError: The future was cancelled.
+            TimeoutError: Not done within `timeout` seconds.
         """
         if self._state != FINISHED:
             self._wait_done(timeout)
@@ -382,7 +463,13 @@ class Future(_GenericBase[_T]):
 
     # -- callbacks ------------------------------------------------------------------------
     def add_done_callback(self, fn: Callable[[Future[_T]], object]) -> None:
-        """Call fn(future) once the future is done (at once if it already is)."""
+        """Call fn(future) once the future is done (at once if it already is).
+
+        `fn` runs in the thread that settles or cancels the future; if the future is
+        already done, at once in the caller's thread. An `Exception` raised by `fn` is
+        logged (`exception calling callback for <Future ...>`, ERROR, on the logger
+        `"concurrent.futures"`) and ignored; a `BaseException` propagates.
+        """
         lock = self._lock
         try:
             lock.acquire()
@@ -401,7 +488,13 @@ class Future(_GenericBase[_T]):
 
     # -- transitions ----------------------------------------------------------------------
     def cancel(self) -> bool:
-        """Cancel a pending call. False if it is running or finished, else True."""
+        """Cancel a pending call. False if it is running or finished, else True.
+
+        Returns `True` if the future is now or was already cancelled. On
+        `PENDING -> CANCELLED` it wakes the threads blocked in `result()`/`exception()` and
+        runs the done-callbacks; `wait()`/`as_completed()` count it once its executor
+        acknowledges the cancel (`CANCELLED_AND_NOTIFIED`).
+        """
         lock = self._lock
         try:
             lock.acquire()
@@ -421,7 +514,16 @@ class Future(_GenericBase[_T]):
         return True
 
     def set_running_or_notify_cancel(self) -> bool:
-        """For executors: PENDING -> RUNNING (True), or acknowledge a cancel (False)."""
+        """For executors: PENDING -> RUNNING (True), or acknowledge a cancel (False).
+
+        Returns:
+            `True` after `PENDING -> RUNNING`; `False` after
+            `CANCELLED -> CANCELLED_AND_NOTIFIED`, which wakes `wait()`/`as_completed()`.
+
+        Raises:
+            RuntimeError: `"Future in unexpected state"`, in any other state, after logging
+                CRITICAL `Future <id> in unexpected state: <STATE>`.
+        """
         lock = self._lock
         try:
             lock.acquire()
@@ -445,7 +547,15 @@ class Future(_GenericBase[_T]):
     # set_result and set_exception are one body written twice (they differ in what they
     # store and in what waiters are told): a shared helper costs a call per task.
     def set_result(self, result: _T) -> None:
-        """For executors: the call returned `result`."""
+        """For executors: the call returned `result`.
+
+        Allowed from `PENDING` or `RUNNING` (-> `FINISHED`); wakes the waiters and runs
+        the done-callbacks.
+
+        Raises:
+            InvalidStateError: `"<STATE>: <repr>"` if the future is already settled or
+                cancelled, e.g. `"CANCELLED: <Future at 0x... state=cancelled>"`.
+        """
         lock = self._lock
         try:
             lock.acquire()
@@ -468,7 +578,14 @@ class Future(_GenericBase[_T]):
             _run_callbacks(callbacks, self)
 
     def set_exception(self, exception: BaseException | None) -> None:
-        """For executors: the call raised `exception`."""
+        """For executors: the call raised `exception`.
+
+        Same rules and errors as `set_result()`. `set_exception(None)` leaves the future
+        finished with the result `None`, as in the stdlib.
+
+        Raises:
+            InvalidStateError: As for `set_result()`.
+        """
         lock = self._lock
         try:
             lock.acquire()
@@ -770,6 +887,25 @@ def wait(
     """Wait until `return_when` holds for the futures `fs`, or `timeout` seconds pass.
 
     Returns (done, not_done). Duplicates in `fs` count once.
+
+    A future is in `done` when it is `FINISHED` or `CANCELLED_AND_NOTIFIED`: a cancelled
+    future its executor has not acknowledged yet is still in `not_done`. A timeout is not
+    an error.
+
+    Args:
+        fs: The futures (any iterable).
+        timeout: Seconds to wait at most; `None` waits forever.
+        return_when: `FIRST_COMPLETED`, `FIRST_EXCEPTION` or `ALL_COMPLETED` (or a
+            `futures_impl.aio.WaitStrategy` member, which compares equal to them).
+
+    Returns:
+        `DoneAndNotDoneFutures(done, not_done)`, a namedtuple of two sets (the stdlib's
+        `collections.namedtuple`, built on the first `wait()`, not at import).
+
+    Raises:
+        ValueError: `"Invalid return condition: <return_when!r>"`, but only when the
+            condition is not already met on entry, as in the stdlib (`wait([],
+            return_when="BOGUS")` returns).
     """
     futures = set(fs)
     # Unlocked reads ("Lock-free paths" 1): a settled future stays settled; the others
@@ -806,6 +942,20 @@ def as_completed(fs: Iterable[Future[_T]], timeout: float | None = None) -> Iter
     Raises TimeoutError if some are still unsettled `timeout` seconds after iteration
     starts (the first next(), as in the stdlib).
     The generator keeps no reference to a future it has yielded.
+
+    Each distinct future is yielded once.
+
+    Args:
+        fs: The futures (any iterable; a non-iterable raises `TypeError` at the first
+            `next()`).
+        timeout: Seconds, counted from the first `next()`; `None` waits forever.
+
+    Yields:
+        Each future of `fs`, once settled (`FINISHED` or `CANCELLED_AND_NOTIFIED`).
+
+    Raises:
+        TimeoutError: `"<k> (of <n>) futures unfinished"`: `k` of the `n` distinct
+            futures were still pending at the deadline.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
     futures = set(fs)
@@ -874,10 +1024,19 @@ else:
 
 
 class Executor:
-    """The interface every executor offers: submit(), map(), shutdown(), `with`."""
+    """The interface every executor offers: submit(), map(), shutdown(), `with`.
+
+    The abstract base class: subclasses implement `submit()`; `map()` is generic (it calls
+    `self.submit` once per item). `with executor:` returns the executor; leaving the block
+    calls `shutdown(wait=True)` and lets exceptions propagate.
+    """
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
-        """Schedule fn(*args, **kwargs) and return a Future for its outcome."""
+        """Schedule fn(*args, **kwargs) and return a Future for its outcome.
+
+        Raises:
+            NotImplementedError: In this base class.
+        """
         raise NotImplementedError()
 
     def map(
@@ -892,6 +1051,41 @@ class Executor:
 
         `timeout` counts from this call. With `buffersize`, at most that many calls are
         submitted ahead of the consumer, so the input is read lazily (may be infinite).
+
+        The arguments are `zip(*iterables)`; with no iterables the iterator yields
+        nothing.
+
+        - `buffersize=None` (the default): every input is read and submitted during this
+          call. `buffersize=N`: this call submits the first `N`; each `next()` submits one
+          more (while the executor is alive) before waiting for the oldest, so at most
+          `N + 1` calls are outstanding. On every Python version (the stdlib's from 3.14).
+        - When `timeout` passes, `next()` raises `TimeoutError()`; the call waited for
+          and every outstanding one are cancelled.
+        - A call's exception propagates from `next()`; the iterator then ends (the next
+          `next()` raises `StopIteration`) and the outstanding calls are cancelled: the
+          stdlib's behaviour up to 3.15, not 3.16's "continue after an error".
+        - Closing the iterator (`close()`, or its garbage collection) after iteration has
+          started (a first `next()`) cancels the calls submitted and not yet yielded (a
+          running call cannot be cancelled and finishes). An iterator never started is a
+          generator whose body never ran: closing it cancels nothing, and every call
+          already submitted (all the inputs; with `buffersize=N`, the first `N`) runs to
+          the end, as in the stdlib.
+        - `chunksize` is ignored, except by `ProcessPoolExecutor`.
+
+        Args:
+            fn: The callable, called as `fn(*args)` for each tuple of arguments.
+            *iterables: One iterable per positional argument of `fn`.
+            timeout: Seconds from this call for the whole iteration; `None`: no limit.
+            chunksize: Ignored here (see `ProcessPoolExecutor.map`).
+            buffersize: The number of calls submitted ahead of the consumer, or `None`.
+
+        Returns:
+            An iterator (a generator) of the results, in input order.
+
+        Raises:
+            TypeError: `"buffersize must be an integer or None"` (a `bool` passes), at
+                this call.
+            ValueError: `"buffersize must be None or > 0"`, at this call.
         """
         _check_buffersize(buffersize)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -908,7 +1102,12 @@ class Executor:
         return _ordered_results(queued, deadline, fn, lazy_input, _weak(self))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Release the executor's resources; with wait, after the submitted calls finish."""
+        """Release the executor's resources; with wait, after the submitted calls finish.
+
+        Does nothing in this base class. The pools' versions refuse new work, cancel the
+        queued calls with `cancel_futures=True`, and join their workers with `wait=True`;
+        calling it again is harmless.
+        """
 
     def __enter__(self) -> Executor:
         return self
