@@ -212,7 +212,12 @@ def _refusing(executor: ThreadPoolExecutor) -> bool:
 
 
 class BrokenThreadPool(_base.BrokenExecutor):
-    """A worker thread failed its initializer; the pool runs nothing more."""
+    """A worker thread failed its initializer; the pool runs nothing more.
+
+    Message: `"A thread initializer failed, the thread pool is not usable anymore"`. The
+    queued futures fail with it, and so does every later `submit()`. The pool's `_broken`
+    attribute holds the message (or is `False`).
+    """
 
 
 class _WorkItem(tuple):  # type: ignore[type-arg]
@@ -439,13 +444,15 @@ class WorkerContext:
         self.initargs = initargs
 
     def initialize(self) -> None:
+        """In the worker thread, when it starts: runs the initializer."""
         if self.initializer is not None:
             self.initializer(*self.initargs)
 
     def finalize(self) -> None:
-        pass
+        """In the worker thread, when it leaves, whatever happened."""
 
     def run(self, task: Any) -> Any:
+        """Run one task (what `resolve_task` made of a call) and return its value."""
         fn, args, kwargs = task
         return fn(*args, **kwargs)
 
@@ -488,7 +495,27 @@ def _context_worker(
 
 
 class ThreadPoolExecutor(_base.Executor):
-    """An executor that runs each call on one of up to `max_workers` threads."""
+    """An executor that runs each call on one of up to `max_workers` threads.
+
+    Threads start on demand: `submit()` starts a new thread only when no idle thread is
+    available and fewer than `max_workers` exist. `map()` is `Executor.map` (`chunksize`
+    is ignored).
+
+    At interpreter exit every worker is joined once its queue is drained; a `submit()`
+    after that point raises the "interpreter shutdown" `RuntimeError`. In embedded
+    interpreters without `threading._register_atexit`, workers are daemon threads and an
+    `atexit` hook joins them.
+
+    `repr()` (differs from the stdlib's):
+    `<ThreadPoolExecutor at 0x... state=running workers=<n>/<max_workers> idle=<i> queued=<q>>`,
+    the fields of `statistics()`; the state is `running`, `shut down` or `broken`.
+
+    Subclasses: an override of `_adjust_thread_count()` is called once per `submit()`,
+    after the call is queued, under `_shutdown_lock`; `super()._adjust_thread_count()`
+    uses an idle worker or starts one. Replacing `_work_queue` after `__init__` (e.g. a
+    bounded `queue.Queue`) takes effect. `prepare_context()` and `BROKEN` are 3.14's
+    extension points (see `WorkerContext`).
+    """
 
     # The 3.14 extension points (see WorkerContext): the error of a broken pool, and
     # whether this class runs its calls in per-worker contexts (prepare_context overridden).
@@ -561,21 +588,56 @@ class ThreadPoolExecutor(_base.Executor):
         submit_timeout: float | None = None,
         log_unretrieved: bool = False,
     ) -> None:
-        """The stdlib's arguments, and two opt-in ones (keyword-only, off by default).
+        """The stdlib's arguments, then futures_impl's own (keyword-only, off by default).
 
-        max_workers="auto": min(32, futures_impl.cpu_count() + 4), the stdlib's formula
-        over the CPUs the process may use (affinity, cgroup CPU quota).
+        Args:
+            max_workers: The most threads. Default: `min(32, (cpus or 1) + 4)`, where
+                `cpus` is `os.process_cpu_count()` if it exists (3.13+), else
+                `os.cpu_count()`. `"auto"` (futures_impl only):
+                `min(32, futures_impl.cpu_count() + 4)`, which honours the CPU affinity
+                and the cgroup CPU quota.
+            thread_name_prefix: Threads are named `<prefix>_<n>`. Default prefix:
+                `ThreadPoolExecutor-<k>`, `k` counting pools per process from 0.
+            initializer: Called as `initializer(*initargs)` first by each worker thread.
+                If it raises: CRITICAL `Exception in initializer:` is logged (with the
+                traceback), the pool becomes broken and shut down, and the queued futures
+                and every later `submit()` fail with `BrokenThreadPool`.
+            initargs: The initializer's arguments.
+            wait_at_exit: `False` (futures_impl only): the interpreter does not wait at
+                exit for this pool's running calls (its workers are daemon threads;
+                gh-80961, gh-86575); its queued calls are cancelled at exit.
+            cancel_on_error: `True` (futures_impl only): an exception leaving a `with`
+                block on the pool cancels the queued calls before `__exit__` waits for the
+                running ones (gh-130975).
+            copy_context: `True` (futures_impl only): each call runs in a copy of the
+                submitter's `contextvars` context, taken at `submit()` (`Context.run`):
+                the call sees the submitter's values; what it sets stays in its copy.
+                Off: as in the stdlib, a call runs in its worker thread's own context.
+            max_pending: `N` (futures_impl only): `submit()` (and so `map()`) waits while
+                `N` calls wait in the pool, submitted and not yet started (a call gives its
+                room back as its worker starts it, or when its future is cancelled or fails
+                first), so memory stays bounded by `N` queued calls. A call or
+                done-callback running on one of the pool's own workers never waits (it
+                would wait for itself): it goes over the limit. A cancelled call frees its
+                room at once but stays in the queue until a worker discards it, so
+                `statistics().queued` may count it.
+            submit_timeout: Seconds `submit()` may wait for room (`None`: no limit); then
+                it raises `SubmitTimeoutError` and queues nothing. A wait also ends when
+                the pool is shut down or broken: `submit()` then raises its usual error.
+            log_unretrieved: `True` (futures_impl only): a future of this pool that failed
+                and is garbage-collected before anyone called its `result()` or
+                `exception()` (a done-callback alone does not count, as in asyncio) logs
+                its exception once at ERROR: `Future exception was never retrieved`, then
+                `future: <Future ... raised <Type>>`, with the traceback. Off: futures are
+                plain `Future`s, at no cost.
 
-        wait_at_exit=False: the interpreter does not wait for this pool's running calls
-        at exit (its workers are daemon threads); its queued calls are cancelled then.
-        cancel_on_error=True: an exception leaving a `with` block on the pool cancels
-        the queued calls before __exit__ waits for the running ones.
-        copy_context=True: each call runs in a copy of the submitter's contextvars
-        context, taken at submit().
-        max_pending=N: submit() waits while N calls wait in the pool (queued, not
-        started); submit_timeout: seconds it may wait, then SubmitTimeoutError.
-        log_unretrieved=True: a failed future collected before anyone read its
-        exception (result()/exception()) logs it at ERROR, as asyncio does.
+        Raises:
+            ValueError: `"max_workers must be greater than 0"`;
+                `"max_pending must be at least 1"`; `"submit_timeout needs max_pending"`;
+                `"submit_timeout must be None or a number >= 0"`.
+            TypeError: `"max_workers must be an int, None or 'auto', not '<s>'"` for
+                another string; `"initializer must be a callable"`;
+                `"max_pending must be an int or None"`.
         """
         self._max_workers = _checked_max_workers(max_workers)
         if initializer is not None and not callable(initializer):
@@ -636,6 +698,15 @@ class ThreadPoolExecutor(_base.Executor):
         return False
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> _base.Future[Any]:
+        """Schedule fn(*args, **kwargs) on a worker thread and return its Future.
+
+        Raises:
+            BrokenThreadPool: `"A thread initializer failed, the thread pool is not usable
+                anymore"` (checked first).
+            RuntimeError: `"cannot schedule new futures after shutdown"`, then
+                `"cannot schedule new futures after interpreter shutdown"`.
+            SubmitTimeoutError: With `max_pending` and `submit_timeout`: no room in time.
+        """
         # The hot path: not `with` (about 60 ns more per call on 3.9-3.13) but the RLock
         # form _base uses, equally safe against an interrupt (see the module header).
         lock = self._shutdown_lock
@@ -661,7 +732,6 @@ class ThreadPoolExecutor(_base.Executor):
             except RuntimeError:  # the acquire itself was interrupted: nothing held
                 pass
 
-    submit.__doc__ = _base.Executor.submit.__doc__
 
     def _submit_adjusting(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
@@ -814,6 +884,18 @@ class ThreadPoolExecutor(_base.Executor):
         _settle_all(items, lambda item: _fail_item(item, broken_type(broken)))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Refuse new work; optionally cancel the queued calls; optionally join the workers.
+
+        Args:
+            wait: Join every worker before returning (the running and queued calls
+                finish first).
+            cancel_futures: Cancel the calls still queued. They end
+                `CANCELLED_AND_NOTIFIED` by the time this returns (with `wait=False` too),
+                so `wait()`/`as_completed()` on them return; the stdlib leaves them
+                `CANCELLED`, where those hang (cpython#136655): a difference on purpose.
+
+        Calling it again is harmless.
+        """
         with self._shutdown_lock:
             self._shutdown = True
             if cancel_futures:
@@ -829,13 +911,16 @@ class ThreadPoolExecutor(_base.Executor):
             for thread in list(self._threads):
                 _join(thread)
 
-    shutdown.__doc__ = _base.Executor.shutdown.__doc__
 
     def statistics(self) -> ThreadPoolStatistics:
         """A snapshot of the pool: state, max_workers, workers (alive), idle, queued.
 
         Read under the pool's lock, from state the pool keeps anyway (nothing is counted
         per task): workers and idle may already differ by the time it is returned.
+
+        Returns:
+            An immutable, comparable `ThreadPoolStatistics` (with `as_dict()`); there are
+            no submitted/completed totals. futures_impl only.
         """
         with self._shutdown_lock:
             state = "broken" if self._broken else "shut down" if self._shutdown else "running"
