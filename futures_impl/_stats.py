@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
 
 class Snapshot:
-    """An immutable record whose fields are the subclass's `__slots__`, in order."""
+    """An immutable record whose fields are the subclass's `__slots__`, in order.
+
+    Compared by type and values, hashable, printable; `as_dict()` gives the fields.
+    """
 
     __slots__: tuple[str, ...] = ()
 
@@ -38,6 +41,7 @@ class Snapshot:
         raise AttributeError(f"{type(self).__name__} is a snapshot: it cannot be changed")
 
     def as_dict(self) -> dict[str, Any]:
+        """The fields, in order, as a dict."""
         return {name: getattr(self, name) for name in self.__slots__}
 
     def _values(self) -> tuple[Any, ...]:
@@ -57,16 +61,17 @@ class Snapshot:
 
 
 class ThreadPoolStatistics(Snapshot):
-    """One look at a ThreadPoolExecutor.
+    """One look at a ThreadPoolExecutor (`ThreadPoolExecutor.statistics()`).
 
-    state        "running", "shut down" or "broken"
-    max_workers  the most threads the pool will start
-    workers      worker threads alive now
-    idle         the pool's idle credit, at most `workers`: a worker adds one per finished
-                 call and submit() spends one instead of starting a thread (the stdlib's
-                 `_idle_semaphore`); exact while nothing runs, an upper bound otherwise
-    queued       entries in the work queue: calls no worker has taken yet (once the pool
-                 is shut down, its stop signal may count as one more)
+    Attributes:
+        state: `"running"`, `"shut down"` or `"broken"`.
+        max_workers: The most threads the pool will start.
+        workers: Worker threads alive now.
+        idle: The pool's idle credit, at most `workers`: a worker adds one per finished
+            call and submit() spends one instead of starting a thread (the stdlib's
+            `_idle_semaphore`); exact while nothing runs, an upper bound otherwise.
+        queued: Entries in the work queue: calls no worker has taken yet (once the pool
+            is shut down, its stop signal may count as one more).
     """
 
     __slots__ = ("state", "max_workers", "workers", "idle", "queued")
@@ -80,17 +85,19 @@ class ThreadPoolStatistics(Snapshot):
 
 
 class ProcessPoolStatistics(Snapshot):
-    """One look at a ProcessPoolExecutor.
+    """One look at a ProcessPoolExecutor (`ProcessPoolExecutor.statistics()`).
 
-    state        "running", "shut down" or "broken"
-    max_workers  the most worker processes the pool runs at once
-    workers      worker processes that run or may run calls (not retiring or stopping)
-    idle         of those, the ones holding no call
-    pending      calls submitted and not settled yet (waiting, sent, or answered and
-                 about to be settled)
-    waiting      calls no worker holds yet: PENDING, still cancellable
-    sent         calls handed to a worker and not answered yet (running, or queued in
-                 its pipe)
+    Attributes:
+        state: `"running"`, `"shut down"` or `"broken"`.
+        max_workers: The most worker processes the pool runs at once.
+        workers: Worker processes that run or may run calls (not retiring or stopping).
+        idle: Of those, the ones holding no call.
+        pending: Calls submitted and not settled yet (waiting, sent, or answered and
+            about to be settled).
+        waiting: Calls no worker holds yet: PENDING, still cancellable (a cancelled one
+            counts until dispatch drops it).
+        sent: Calls handed to a worker and not answered yet (running, or queued in its
+            pipe).
     """
 
     __slots__ = ("state", "max_workers", "workers", "idle", "pending", "waiting", "sent")
