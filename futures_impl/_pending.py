@@ -47,7 +47,11 @@ if TYPE_CHECKING:
 
 
 class SubmitTimeoutError(_base.TimeoutError):
-    """submit() of a pool made with max_pending= waited submit_timeout seconds for room."""
+    """submit() of a pool made with max_pending= waited submit_timeout seconds for room.
+
+    A subclass of `futures_impl.TimeoutError`; nothing was queued. In
+    `futures_impl.thread` and `futures_impl.process`.
+    """
 
 
 def checked_limit(max_pending: int | None, submit_timeout: float | None) -> None:
