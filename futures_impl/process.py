@@ -210,7 +210,43 @@ def _owner_collected(pool: _Pool) -> Callable[[object], None]:
 
 
 class ProcessPoolExecutor(_base.Executor):
-    """Runs calls in a pool of at most `max_workers` worker processes."""
+    """Runs calls in a pool of at most `max_workers` worker processes.
+
+    Workers start on demand in `submit()`; with the fork start method all `max_workers`
+    start at the first `submit()`. A worker holds at most 2 calls: the one it runs and one
+    queued in its pipe; both are already `RUNNING`, as in the stdlib (whose call queue also
+    holds calls ahead of the workers).
+
+    Failures:
+
+    - `fn` raises: the future raises that exception; its `__cause__` is a
+      `_RemoteTraceback` whose `.tb` (and `str()`) is the worker's traceback text.
+    - The exception itself cannot be pickled: the future raises
+      `RuntimeError("the exception <Name> could not be pickled: <pickling error!r>")`.
+    - The result cannot be pickled in the worker: the future raises the pickling error;
+      the pool lives on.
+    - A call cannot be unpickled in the worker, a result cannot be unpickled in the parent,
+      or a worker exits unexpectedly (signal, `os._exit`, crash, failed initializer): the
+      pool breaks. `_broken` becomes `"A child process terminated abruptly, the process
+      pool is not usable anymore"`; every unsettled future fails with its own
+      `BrokenProcessPool("A process in the process pool was terminated abruptly while the
+      future was running or pending.")`, whose `__cause__` is a `_RemoteTraceback` reading
+      `Process <pid> terminated abruptly with exit code <code>` for a dead worker (negative:
+      the signal, named; the stdlib adds this text from 3.15) and naming the call it was
+      running (read from the call's pickled frame as data: no code of the call runs in the
+      parent); later `submit()` calls raise the pool's `BrokenProcessPool`; the remaining
+      workers get SIGTERM, then SIGKILL after 2 s.
+    - The manager thread itself fails: the futures left over get
+      `BrokenProcessPool("the process pool's manager thread failed")`.
+
+    `repr()` (differs from the stdlib's):
+    `<ProcessPoolExecutor at 0x... state=running workers=<n>/<max_workers> idle=<i> pending=<p>>`,
+    fields of `statistics()`.
+
+    Platforms: POSIX (the manager waits with `select.poll`); the portable path
+    (`multiprocessing.connection.wait`, taken without `select.poll` or with
+    `FUTURES_IMPL_PORTABLE=1`) is the one Windows would take, not tested there yet.
+    """
 
     # max_pending's state (futures_impl/_pending.py), or None: set once in __init__.
     _pending_limit: PendingLimit | None = None
@@ -236,37 +272,87 @@ class ProcessPoolExecutor(_base.Executor):
         log_unretrieved: bool = False,
     ) -> None:
         """The stdlib's arguments, then opt-in options (docs/process.md, "Robust pool
-        options"), all off by default:
+        options"), all off by default (then the pool behaves as the stdlib's).
 
-        max_workers="auto": futures_impl.cpu_count() workers (the CPUs the process may
-            use: its affinity, bounded by the cgroup CPU quota).
+        The arguments are checked in this order: the system (`_check_system_limits()`),
+        `max_workers`, `mp_context`, `initializer`, `max_tasks_per_child`, then the
+        options.
 
-        task_timeout: seconds a call may run (counted from when its worker starts it);
-            a call over its time has its worker killed and replaced, and fails with
-            TaskTimeoutError. submit_with(timeout=) sets it per call.
-        cancel_running: cancel() of a running call kills the worker running it (the pool
-            replaces it) and the future ends cancelled. Calls then go only to idle workers.
-        survive_worker_death: a worker that dies fails only the call it was running, with
-            WorkerDiedError (a BrokenProcessPool); the calls it had not started run
-            elsewhere and the pool replaces it. Off: the pool breaks, as the stdlib's.
-        serializer: how calls, results and exceptions travel: "pickle" (the stdlib's way),
-            "cloudpickle" (lambdas, closures, __main__ and interactive definitions; the
-            extra futures_impl[cloudpickle]) or an object with dumps() and loads().
-        worker_state: called once in each worker, after the initializer; what it returns
-            is that worker's state (worker_state(), pass_worker_state(fn)).
-        worker_exit: called with the worker's state (None without worker_state) when a
-            worker leaves normally (shutdown, max_tasks_per_child); errors are logged.
-        stop_on_interrupt: a KeyboardInterrupt in result()/exception() of this pool's
-            futures, in map() or its iteration, or in or leaving a `with` block cancels
-            every unsettled call, kills the workers at once and shuts the pool down
-            before it propagates; the workers ignore SIGINT (gh-125886).
-        cancel_on_error: an exception leaving a `with` block cancels the queued calls
-            before the exit waits for the running ones (gh-130975).
-        max_pending: submit() waits while this many calls wait in the pool (PENDING, not
-            yet sent to a worker); submit_timeout: seconds it may wait, then
-            SubmitTimeoutError (a TimeoutError). See futures_impl/_pending.py.
-        log_unretrieved: a failed future collected before anyone read its exception
-            (result()/exception()) logs it at ERROR, as asyncio does.
+        Args:
+            max_workers: Default: `os.process_cpu_count()` (3.13+) or `os.cpu_count()`, or
+                1; capped at 61 on Windows. `"auto"` (futures_impl only):
+                `futures_impl.cpu_count()` workers (the CPUs the process may use: its
+                affinity, bounded by the cgroup CPU quota).
+            mp_context: Default: the interpreter's `multiprocessing` default (fork on
+                Linux, 3.9-3.13); with `max_tasks_per_child` and no `mp_context`: spawn.
+            initializer: Runs once in each worker before its first call, as
+                `initializer(*initargs)`.
+            initargs: The initializer's arguments.
+            max_tasks_per_child: A worker exits after this many calls and is replaced.
+                On 3.9 and 3.10 too (the stdlib's from 3.11), without the stall of
+                cpython#115634/#111498.
+            task_timeout: Seconds a call may run, counted from when its worker starts it.
+                Over it: the worker is killed (SIGKILL) and replaced, the future fails
+                with `TaskTimeoutError`; the calls that worker had not started run
+                elsewhere, still `RUNNING`. `submit_with(timeout=)` sets it per call.
+            cancel_running: `cancel()` of a `RUNNING` call kills the worker running it
+                (replaced) and returns `True`; the future ends `CANCELLED_AND_NOTIFIED`.
+                Calls then go only to idle workers (no prefetch), so a call waiting for a
+                worker stays `PENDING`.
+            survive_worker_death: A worker that dies (signal, `os._exit`, crash) fails only
+                the call it was running, with `WorkerDiedError`; its unstarted calls run
+                elsewhere; it is replaced. A call the worker cannot unpickle fails alone
+                with the unpickling error. Still breaks the pool: a worker exiting with
+                code 1 before taking a call (a failing initializer or `worker_state`), a
+                death during a forced shutdown. Off: the pool breaks, as the stdlib's.
+            serializer: How calls, results and exceptions travel: `"pickle"` (default:
+                multiprocessing's pickler), `"cloudpickle"` (the extra
+                `futures_impl[cloudpickle]`: lambdas, closures, `__main__` and interactive
+                definitions) or an object with `dumps(obj) -> bytes` and `loads(bytes)`.
+            worker_state: Called once in each worker, after the initializer; its value is
+                the worker's state, returned by `futures_impl.process.worker_state()` in
+                calls, or passed first to functions wrapped by `pass_worker_state(fn)`.
+            worker_exit: Called as `worker_exit(state)` (`None` without `worker_state`)
+                when a worker leaves normally (shutdown, `max_tasks_per_child`); an
+                exception in it is logged.
+            stop_on_interrupt: A KeyboardInterrupt in `result()`/`exception()` of this
+                pool's futures, in `map()` or its iteration, or in or leaving a `with`
+                block cancels every unsettled call, kills the workers at once and shuts
+                the pool down before it propagates; the workers ignore SIGINT (gh-125886).
+            cancel_on_error: An exception leaving a `with` block cancels the queued calls
+                before the exit waits for the running ones (gh-130975).
+            max_pending: `submit()`, `submit_with()` and `map()` wait while this many
+                calls wait in the pool (`PENDING`, not yet sent to a worker:
+                `statistics().waiting`, which never exceeds it). The check and the queuing
+                happen under the pool's lock, after the call is pickled. A cancelled
+                waiting call leaves the backlog at once. Done-callbacks (run by the pool's
+                manager thread, which makes the room) never wait: they go over the limit.
+                Calls a dead worker had not started (`survive_worker_death`) go back to
+                the backlog even when it is full.
+            submit_timeout: Seconds `submit()` may wait for room, then
+                `SubmitTimeoutError`; shutdown or a broken pool ends the wait with the
+                usual error.
+            log_unretrieved: A failed future garbage-collected before anyone called its
+                `result()` or `exception()` logs its exception once at ERROR, as asyncio
+                does (the future keeps its class's behaviour, e.g. `cancel_running`'s
+                `cancel()`).
+
+        Raises:
+            NotImplementedError: `"ProcessPoolExecutor needs a working multiprocessing
+                module (with _multiprocessing and sem_open): <ImportError>"`, or
+                `"system provides too few semaphores (<n> available, 256 necessary)"`.
+            ValueError: `"max_workers must be greater than 0"`; on Windows above 61:
+                `"max_workers must be <= 61"`; `"max_tasks_per_child must be >= 1"`;
+                `"max_tasks_per_child is incompatible with the 'fork' multiprocessing
+                start method; supply a different mp_context."`; an option out of range
+                (the message names it); the `max_pending`/`submit_timeout` errors of
+                `ThreadPoolExecutor`.
+            TypeError: `"max_workers must be an int, None or 'auto', not '<s>'"`;
+                `"initializer must be a callable"`;
+                `"max_tasks_per_child must be an integer"`; an option of the wrong type
+                (the message names it).
+            ImportError: `serializer="cloudpickle"` without cloudpickle (naming the
+                extra).
         """
         _check_system_limits()
         if max_pending is not None or submit_timeout is not None:
@@ -348,6 +434,21 @@ class ProcessPoolExecutor(_base.Executor):
         return False
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _base.Future[_T]:
+        """Schedule fn(*args, **kwargs) in a worker process and return its Future.
+
+        The call is pickled in the caller's thread. If pickling fails, the returned future
+        has already failed with the pickling error (its `__cause__` is a
+        `_RemoteTraceback`), and the pool stays usable.
+
+        Raises:
+            BrokenProcessPool: `"A child process terminated abruptly, the process pool is
+                not usable anymore"` once the pool is broken; if a helper thread cannot
+                start: `"cannot start the process pool's manager thread: <error>"` or
+                `"cannot start the process pool's writer thread: <error>"`.
+            RuntimeError: `"cannot schedule new futures after shutdown"`, or
+                `"cannot schedule new futures after interpreter shutdown"`.
+            SubmitTimeoutError: With `max_pending` and `submit_timeout`: no room in time.
+        """
         return self._place(fn, args, kwargs, self._task_timeout)
 
     def submit_with(
@@ -359,11 +460,20 @@ class ProcessPoolExecutor(_base.Executor):
         *,
         timeout: float | None = None,
     ) -> _base.Future[_T]:
-        """submit(fn, *args, **kwargs) with options for this call alone.
+        """submit(fn, *args, **kwargs) with options for this call alone (futures_impl only).
 
-        timeout: seconds the call may run, counted from when its worker starts it (None:
-        the executor's task_timeout). Over it, the worker is killed and replaced and the
-        future fails with TaskTimeoutError; other calls and the pool go on.
+        Args:
+            fn: The callable.
+            args: Its positional arguments.
+            kwargs: Its keyword arguments.
+            timeout: Seconds the call may run, counted from when its worker starts it
+                (`None`: the executor's `task_timeout`). Over it, the worker is killed and
+                replaced and the future fails with `TaskTimeoutError`; other calls and the
+                pool go on.
+
+        Raises:
+            BrokenProcessPool: As `submit()`.
+            RuntimeError: As `submit()`.
         """
         if timeout is None:
             timeout = self._task_timeout
@@ -468,7 +578,15 @@ class ProcessPoolExecutor(_base.Executor):
         chunksize: int = 1,
         buffersize: int | None = None,
     ) -> Iterator[_T]:
-        """Like the base map; with chunksize > 1 each chunk of calls is one call item."""
+        """Like the base map; with chunksize > 1 each chunk of calls is one call item.
+
+        See `Executor.map` for the iterator (order, `timeout`, errors, what closing it
+        cancels). With `chunksize > 1` each chunk of argument tuples is sent as one call
+        and the results are yielded in order; `buffersize` then counts chunks.
+
+        Raises:
+            ValueError: `"chunksize must be >= 1."`, at this call.
+        """
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
         if getattr(self, "_stop_on_interrupt", False):
@@ -492,6 +610,23 @@ class ProcessPoolExecutor(_base.Executor):
         return flatten(chunks)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Refuse new work; the submitted calls finish, then the workers stop.
+
+        `shutdown(wait=False)`, an executor that is garbage-collected, and interpreter exit
+        all let the pending calls finish, then stop the workers. Calling it again is
+        harmless.
+
+        Args:
+            wait: Also join the manager and writer threads (so the calls have finished).
+            cancel_futures: Cancel the calls still waiting in the parent. They are
+                `CANCELLED_AND_NOTIFIED` by the time this returns (with `wait=False` too),
+                so `wait()` and `as_completed()` on them return, as for
+                `ThreadPoolExecutor`; the stdlib leaves them `CANCELLED` (or, with
+                `wait=False`, still `PENDING` when it returns) and `wait()` on them blocks
+                (cpython#136655): a difference on purpose. Calls already sent to a worker
+                (the one it runs and the one queued in its pipe, both `RUNNING`) still run
+                and finish.
+        """
         pool = self._pool
         cancelled = []
         with pool.lock:
@@ -536,11 +671,22 @@ class ProcessPoolExecutor(_base.Executor):
         self.shutdown(wait=True)
 
     def terminate_workers(self) -> None:
-        """Stop every worker with SIGTERM (Process.terminate()), then shut down."""
+        """Stop every worker with SIGTERM (Process.terminate()), then shut down.
+
+        The 3.14 API, on every version: calls `Process.terminate()` on every living
+        worker, then `shutdown(wait=True)`; no worker is started afterwards. The calls
+        that were pending or running fail with `BrokenProcessPool`, whose `__cause__` reads
+        `Process <pid> terminated abruptly with exit code -15`. Afterwards `submit()`
+        raises `BrokenProcessPool` if work was cut off, otherwise
+        `RuntimeError("cannot schedule new futures after shutdown")`.
+        """
         self._force_shutdown(operation=_TERMINATE)
 
     def kill_workers(self) -> None:
-        """Stop every worker with SIGKILL (Process.kill()), then shut down."""
+        """Stop every worker with SIGKILL (Process.kill()), then shut down.
+
+        As `terminate_workers()`, with `Process.kill()` (exit code -9).
+        """
         self._force_shutdown(operation=_KILL)
 
     def statistics(self) -> ProcessPoolStatistics:
@@ -548,6 +694,10 @@ class ProcessPoolExecutor(_base.Executor):
 
         Read under the pool's lock, from state the pool keeps anyway (nothing is counted
         per task); the pool may have moved on by the time it is returned.
+
+        Returns:
+            A `ProcessPoolStatistics`, the sibling of the thread pool's snapshot
+            (futures_impl only).
         """
         pool = self._pool
         with pool.lock:
