@@ -20,13 +20,23 @@ _FACADE = "futures_impl.process"
 
 
 class BrokenProcessPool(_base.BrokenExecutor):
-    """A worker died abruptly or could not be used; the pool cannot run anything."""
+    """A worker died abruptly or could not be used; the pool cannot run anything.
+
+    The pool's error (`"A child process terminated abruptly, the process pool is not
+    usable anymore"`, raised by `submit()`) and each unsettled future's own (`"A process
+    in the process pool was terminated abruptly while the future was running or
+    pending."`; its `__cause__`, a `_RemoteTraceback`, says which process died, how, and
+    what it was running). See `ProcessPoolExecutor`, "Failures".
+    """
 
     __module__ = _FACADE
 
 
 class _RemoteTraceback(Exception):
-    """`__cause__` of errors from a worker; `.tb` holds the worker-side traceback text."""
+    """`__cause__` of errors from a worker; `.tb` holds the worker-side traceback text.
+
+    `_RemoteTraceback(tb)`: `str()` returns `tb`.
+    """
 
     __module__ = _FACADE
 
@@ -88,8 +98,15 @@ class WorkerDiedError(BrokenProcessPool):
     failed; the pool replaced the worker and goes on. A BrokenProcessPool, so code
     written for the stdlib's pool still catches it.
 
-    Attributes: `pid`, `exitcode` (negative: killed by a signal), `signal` (its name, or
-    None), `call` (what the worker was running, e.g. "mod.f(1, 'a')", or None)."""
+    Its message says how the worker ended, e.g.
+    `exit code -9 (SIGKILL: not sent by the pool; killed by the OOM killer?)`.
+
+    Attributes:
+        pid: The worker's process id.
+        exitcode: Its exit code (negative: killed by that signal).
+        signal: The signal's name, or `None`.
+        call: What the worker was running, e.g. `"mod.f(1, 'a')"` (cut short), or `None`.
+    """
 
     __module__ = _FACADE
 
@@ -109,7 +126,13 @@ class TaskTimeoutError(_base.TimeoutError):
     """The call ran longer than its timeout (task_timeout= or submit_with(timeout=)):
     its worker was killed and replaced; the other calls and the pool go on.
 
-    Attributes: `timeout` (seconds), `pid` (the worker killed), `call` (what it ran)."""
+    A subclass of `futures_impl.TimeoutError`.
+
+    Attributes:
+        timeout: The timeout, in seconds.
+        pid: The worker killed.
+        call: What it ran, `"module.qualname(args...)"`, cut short.
+    """
 
     __module__ = _FACADE
 
