@@ -227,10 +227,9 @@ class ProcessPoolExecutor(_base.Executor):
       the pool lives on.
     - A call cannot be unpickled in the worker, a result cannot be unpickled in the parent,
       or a worker exits unexpectedly (signal, `os._exit`, crash, failed initializer): the
-      pool breaks. `_broken` becomes `"A child process terminated abruptly, the process
-      pool is not usable anymore"`; every unsettled future fails with its own
-      `BrokenProcessPool("A process in the process pool was terminated abruptly while the
-      future was running or pending.")`, whose `__cause__` is a `_RemoteTraceback` reading
+      pool breaks. `_broken` becomes the pool's message of `BrokenProcessPool` (the
+      stdlib's text); every unsettled future fails with its own `BrokenProcessPool`
+      (the future's text), whose `__cause__` is a `_RemoteTraceback` reading
       `Process <pid> terminated abruptly with exit code <code>` for a dead worker (negative:
       the signal, named; the stdlib adds this text from 3.15) and naming the call it was
       running (read from the call's pickled frame as data: no code of the call runs in the
@@ -343,8 +342,8 @@ class ProcessPoolExecutor(_base.Executor):
                 `"system provides too few semaphores (<n> available, 256 necessary)"`.
             ValueError: `"max_workers must be greater than 0"`; on Windows above 61:
                 `"max_workers must be <= 61"`; `"max_tasks_per_child must be >= 1"`;
-                `"max_tasks_per_child is incompatible with the 'fork' multiprocessing
-                start method; supply a different mp_context."`; an option out of range
+                `max_tasks_per_child` with the fork start method (the message asks for
+                another `mp_context`); an option out of range
                 (the message names it); the `max_pending`/`submit_timeout` errors of
                 `ThreadPoolExecutor`.
             TypeError: `"max_workers must be an int, None or 'auto', not '<s>'"`;
@@ -441,9 +440,9 @@ class ProcessPoolExecutor(_base.Executor):
         `_RemoteTraceback`), and the pool stays usable.
 
         Raises:
-            BrokenProcessPool: `"A child process terminated abruptly, the process pool is
-                not usable anymore"` once the pool is broken; if a helper thread cannot
-                start: `"cannot start the process pool's manager thread: <error>"` or
+            BrokenProcessPool: The pool's message (see `BrokenProcessPool`) once the
+                pool is broken; if a helper thread cannot start:
+                `"cannot start the process pool's manager thread: <error>"` or
                 `"cannot start the process pool's writer thread: <error>"`.
             RuntimeError: `"cannot schedule new futures after shutdown"`, or
                 `"cannot schedule new futures after interpreter shutdown"`.

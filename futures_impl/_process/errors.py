@@ -22,11 +22,13 @@ _FACADE = "futures_impl.process"
 class BrokenProcessPool(_base.BrokenExecutor):
     """A worker died abruptly or could not be used; the pool cannot run anything.
 
-    The pool's error (`"A child process terminated abruptly, the process pool is not
-    usable anymore"`, raised by `submit()`) and each unsettled future's own (`"A process
-    in the process pool was terminated abruptly while the future was running or
-    pending."`; its `__cause__`, a `_RemoteTraceback`, says which process died, how, and
-    what it was running). See `ProcessPoolExecutor`, "Failures".
+    Two texts, the stdlib's (`ABRUPT` in `futures_impl/_process/errors.py`): the pool's,
+    raised by `submit()` once the pool is broken ("A child process ... is not usable
+    anymore"), and each unsettled future's own instance ("A process in the process pool
+    was ... while the future was running or pending."), whose `__cause__`, a
+    `_RemoteTraceback`, says which process died, how, and what it was running. A worker
+    that cannot be started gives the `NOT_STARTED` pair. See `ProcessPoolExecutor`,
+    "Failures".
     """
 
     __module__ = _FACADE
