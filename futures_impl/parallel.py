@@ -196,19 +196,77 @@ class Parallelized(Generic[_R]):
 
     ``inputs`` are keyword-argument dicts by default (``unpack="kwargs"``);
     ``unpack="args"`` takes argument tuples and ``unpack="value"`` passes each
-    input as the single positional argument.
+    input as the single positional argument. Generic in the result type ``R``.
 
-    ``num_threads``: pool size (None: the executor's default).  ``executor``:
-    an executor to use instead of a private thread pool (it is not shut down
-    on exit, only the calls submitted here are cancelled on an error).
-    ``progress``: True/"auto" (a bar when stderr is a terminal), "always", or
-    False.  ``desc``/``file``/``bar_kwargs`` configure the bar.  ``safe``:
-    True (default) yields errors; False raises the first one after cancelling
-    the calls not yet started.  ``log``: True (logger ``futures_impl.parallel``)
-    or a Logger for the per-call progress log.  ``label``: how an input is
-    shown in the log (default: a short repr).  ``wait_at_exit``: False (default)
-    lets the program end after Ctrl-C without waiting for the calls still
-    running; True makes the interpreter wait for them at exit.
+    Use: ``with Parallelized(fn, inputs) as par: for input, result, error in par: ...``;
+    ``__enter__`` starts the run (creates the bar and the pool; the loop's first step
+    submits the calls, so a call can read ``par.stop_event``; leaving the block before the
+    loop cancels them all). Iterating yields ``(input, result, error)`` in completion
+    order: ``error`` is ``None`` on success, otherwise ``result`` is ``None``. Without
+    ``with``, the loop starts the run and cleans it up itself; a second loop resumes where
+    the first stopped. ``repr()``: ``<Parallelized '<fn name>' <completed>/<total> failed=<n>>``.
+
+    Leaving the block by an exception (Ctrl-C included) sets ``stop_event``, cancels the
+    calls not started, shuts a private pool down without waiting, writes a report line if
+    any call was cancelled or abandoned (e.g. ``Parallelized interrupted: 3/10 completed,
+    5 cancelled before starting, 2 abandoned while running``; ``stopped by <Name>`` when
+    the cause is not Ctrl-C; on ``file``/stderr after the bar's last frame, and logged as a
+    WARNING when ``log`` is set) and lets the exception propagate. A normal exit waits for
+    a private pool. No report is written for a ``break`` out of a loop without ``with``.
+
+    Args:
+        fn: The function, called once per input.
+        inputs: Read into a list at construction and checked against ``unpack``.
+        num_threads: Pool size (``None``: the ThreadPoolExecutor default). ``<= 1``
+            (0 and negative values too), or a single input, without ``executor``:
+            sequential, no pool (each call runs in the iterating thread).
+        desc: The bar's label.
+        progress: ``True``/``"auto"``: draw when the stream is a terminal;
+            ``"always"``; ``False``/``"never"``.
+        executor: An executor to use instead of a private thread pool. It is not shut
+            down here, except on ``KeyboardInterrupt``/``SystemExit`` without
+            ``wait_at_exit``: then an executor with ``kill_workers()`` (a process pool)
+            has its workers killed (which shuts it down).
+        unpack: ``"kwargs"``: ``fn(**x)``; ``"args"``: ``fn(*x)``; ``"value"``: ``fn(x)``.
+        safe: ``True`` (default): errors are yielded. ``False``: the first error is raised,
+            after the calls not yet started are cancelled.
+        log: ``True``: the logger ``futures_impl.parallel``; a ``logging.Logger``: that
+            logger. One INFO line per call,
+            ``[<done>/<total>] <label> -> OK|FAIL (remaining <n>, elapsed <s>s)``, then
+            ``: <ExceptionType>: <message>`` for a failure. When the logger has no handler
+            (``hasHandlers()`` false at start), the lines are written above the bar on the
+            bar's stream instead.
+        label: How an input appears in the log. Default: ``k=v!r`` pairs, reprs, capped at
+            80 characters.
+        file: The bar's stream (default ``sys.stderr``).
+        bar_kwargs: Extra arguments for the bar's constructor.
+        wait_at_exit: ``False`` (default): after an abort the program's exit does not wait
+            for the calls still running (the private pool is a
+            ``ThreadPoolExecutor(wait_at_exit=False)``; a user's process pool's workers are
+            killed on Ctrl-C). ``True``: the interpreter waits for them at exit, and a
+            user's pool is left alone.
+
+    Raises:
+        TypeError: ``inputs`` does not fit ``unpack`` (a dict as ``inputs``, an input that
+            is not a mapping for ``"kwargs"`` or not iterable for ``"args"``: the message
+            names the three options); ``"num_threads must be an int or None, not <type>
+            (<value!r>)"``.
+        ValueError: ``"unpack must be one of ('kwargs', 'args', 'value'), not <unpack!r>"``;
+            ``"progress must be True, False, 'auto', 'always' or 'never', not
+            <progress!r>"`` when the bar is created (at start, or first access to ``pbar``).
+        RuntimeError: ``"a Parallelized run can only be started once"``.
+
+    Attributes:
+        completed: How many calls finished.
+        succeeded: Inputs whose call returned, in completion order.
+        failed: Inputs whose call raised, in completion order.
+        errors: ``(input, exception)`` pairs, in completion order.
+        cancelled: After an abort: inputs never started.
+        abandoned: After an abort: inputs running at the time.
+        interrupted: Whether the abort's cause was ``KeyboardInterrupt``.
+        stop_event: A ``threading.Event`` set on abort; long calls may poll it.
+        sequential: Whether the run has no pool.
+        total: The number of inputs.
     """
 
     def __init__(
