@@ -148,6 +148,18 @@ class AsyncExecutor:
     for the submitted work; leaving it by an exception cancels that work) or
     without: workers start on the first ``submit`` and ``await
     ex.shutdown()`` stops them.
+
+    The executor binds to the event loop of its first ``submit()``. ``repr()``:
+    ``<AsyncExecutor max_workers=<n> workers=<n> outstanding=<n> open|shutdown>``.
+
+    Args:
+        max_workers: The most calls running at once (default 5, antflow's); ``None``:
+            the thread pool's default, ``min(32, cpus + 4)``. Readable as the property
+            ``max_workers``.
+
+    Raises:
+        ValueError: ``"max_workers must be greater than 0"``.
+        TypeError: ``max_workers`` is not an integer (e.g. 2.5).
     """
 
     def __init__(self, max_workers: int | None = DEFAULT_MAX_WORKERS) -> None:
@@ -168,6 +180,7 @@ class AsyncExecutor:
 
     @property
     def max_workers(self) -> int:
+        """The most calls running at once."""
         return self._max_workers
 
     def _bind(self) -> asyncio.Queue[_WorkItem | None]:
@@ -201,6 +214,22 @@ class AsyncExecutor:
         shared by a group of calls) held around each attempt.  ``retries``,
         ``retry_delay``: see the module doc.  ``attempt_timeout``: seconds
         allowed per attempt.
+
+        Synchronous: call it on the loop. An ``Exception`` is retried up to ``retries``
+        times, sleeping ``retry_delay * 2**attempt`` between tries; on 3.11+ the final
+        error gets the note ``(failed <n> attempts)``. An attempt over ``attempt_timeout``
+        raises ``TimeoutError("attempt took more than <s> s")``, which may be retried. A
+        ``fn`` whose return value is not awaitable fails its future with a ``TypeError``
+        (``"... not an awaitable: AsyncExecutor runs coroutine functions (use
+        run_in_executor for blocking functions)"``).
+
+        Raises:
+            ExecutorShutdownError: ``"cannot schedule new futures after shutdown"``.
+            TypeError: ``"<fn!r> is not callable"``; ``fn`` is known to be a plain
+                (not async) function (the message suggests ``run_in_executor``).
+            ValueError: ``"retries must be >= 0"``, ``"retry_delay must be >= 0"``.
+            RuntimeError: ``"AsyncExecutor must be used from a running event loop"``;
+                ``"this AsyncExecutor is bound to another event loop"``.
         """
         if self._shutdown:
             raise ExecutorShutdownError("cannot schedule new futures after shutdown")
@@ -357,6 +386,11 @@ class AsyncExecutor:
         than ``timeout`` seconds to come (counted for each result, as
         antflow's; concurrent.futures counts from the call).  At most ``buffersize`` (default
         ``max_workers``) calls are submitted ahead of the result awaited.
+
+        Raises:
+            TimeoutError: ``"map(): the next result took longer than its timeout"``.
+            ValueError: ``"buffersize must be >= 1"``.
+            ExecutorShutdownError: After ``shutdown()``.
         """
         return [
             result
