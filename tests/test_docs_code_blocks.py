@@ -97,11 +97,8 @@ def test_every_block_has_a_known_tag() -> None:
                      "with valid <!-- run: --> directives:\n" + "\n".join(bad))
 
 
-@pytest.mark.parametrize("block", RUN, ids=[b.id for b in RUN])
-def test_block_runs(block: Block, tmp_path: Path) -> None:
-    reason = _skip_reason(block)
-    if reason:
-        pytest.skip(reason)
+def execute(block: Block, tmp_path: Path) -> tuple[int, str, str]:
+    """Run one python/pycon block as the collector does: (exit status, stdout, stderr)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = ROOT
     if block.lang == "python":
@@ -111,7 +108,15 @@ def test_block_runs(block: Block, tmp_path: Path) -> None:
         (tmp_path / "block.txt").write_text(block.code, encoding="utf-8")
         args = [sys.executable, "-m", "doctest", "-o", "ELLIPSIS", "block.txt"]
     with _server(block) as extra:
-        code, out, err = run_program(args, tmp_path, {**env, **extra})
+        return run_program(args, tmp_path, {**env, **extra})
+
+
+@pytest.mark.parametrize("block", RUN, ids=[b.id for b in RUN])
+def test_block_runs(block: Block, tmp_path: Path) -> None:
+    reason = _skip_reason(block)
+    if reason:
+        pytest.skip(reason)
+    code, out, err = execute(block, tmp_path)
     report = f"{block.id} ({block.lang}) exit {code}\n--- stdout\n{out}\n--- stderr\n{err}"
     assert code == 0, report
     assert "Traceback (most recent call last)" not in err, report
@@ -170,3 +175,26 @@ def test_collector_sees_every_page() -> None:
     found = {b.page for b in BLOCKS}
     assert {"README.md", "examples/README.md", "docs/tutorial-basics.md"} <= found
     assert not any(p.startswith("docs/diagrams/") for p in _doc_blocks.pages())
+
+
+@pytest.mark.parametrize(("lang", "code", "ok"), [
+    ("pycon", ">>> print(6 * 7)\n42\n>>> object()\n<object object at 0x...>\n", True),
+    ("pycon", ">>> 6 * 7\n41\n", False),
+    ("python", "import sys\nsys.exit(3)\n", False),
+    ("python", "import futures_impl, os\nprint(os.getcwd())\n", True),
+])
+def test_execute_reports_failures(lang: str, code: str, ok: bool, tmp_path: Path) -> None:
+    """The runner itself: a wrong doctest output or a non-zero exit is a failure; the
+    repository is importable; the cwd is the temporary directory."""
+    status, out, err = execute(Block("t.md", 1, lang, code), tmp_path)
+    assert (status == 0) is ok, (out, err)
+    if lang == "python" and ok:
+        assert out.strip() == str(tmp_path)
+
+
+def test_server_directive_exports_the_url(tmp_path: Path) -> None:
+    code = ("import os, urllib.request\n"
+            "print(urllib.request.urlopen(os.environ['EXAMPLES_SERVER'] + '/page/2').read())\n")
+    status, out, err = execute(Block("t.md", 1, "python", code, ["server"]), tmp_path)
+    assert status == 0, err
+    assert out.strip() == repr(examples.server.page_body(2).encode())
