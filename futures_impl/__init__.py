@@ -11,6 +11,35 @@ interpreters whose trimmed stdlib may lack ``multiprocessing`` altogether.
 ``futures_impl.install()`` goes further: ``concurrent.futures`` itself then resolves to
 this package for the whole process, asyncio included (``uninstall()`` undoes it; see
 ``_install`` and docs/install.md).
+
+Public names (the stdlib's, from ``_base`` unless said):
+
+- ``Future``, ``Executor``, ``wait``, ``as_completed``; the constants
+  ``FIRST_COMPLETED``, ``FIRST_EXCEPTION``, ``ALL_COMPLETED``; the exceptions
+  ``CancelledError``, ``TimeoutError``, ``InvalidStateError``, ``BrokenExecutor``.
+- ``ThreadPoolExecutor`` (``thread``) and ``ProcessPoolExecutor`` (``process``), loaded on
+  first access; ``BrokenThreadPool`` and ``BrokenProcessPool`` are only in their modules,
+  as in the stdlib. ``InterpreterPoolExecutor`` (3.14's API, ``interpreter``) where
+  CPython ships ``_interpreters`` (3.13); elsewhere the name resolves, creating a pool
+  raises NotImplementedError and it is left out of ``__all__``.
+- The submodules ``thread``, ``process``, ``interpreter``, ``aio``, ``parallel``, loaded
+  on first access.
+- Not in ``__all__``, loaded on first access: ``install()``, ``uninstall()``,
+  ``installed()`` (``_install``) and ``cpu_count() -> int`` (``_cpus``: the CPUs this
+  process may use, used by ``max_workers="auto"``). ``__version__``: ``"0.1.0"``.
+
+``__all__`` is a list, the same on every version (the stdlib's is a tuple up to 3.13 and
+lists ``InvalidStateError`` only from 3.13), built on first access. An unknown attribute
+raises ``AttributeError("module 'futures_impl' has no attribute '<name>'")``;
+``dir(futures_impl)`` lists ``__all__``, the submodules, the lazily loaded functions and
+the module's globals.
+
+What importing costs: ``import futures_impl`` loads only ``_base``, so it imports neither
+``multiprocessing``, ``logging``, ``threading`` nor ``typing``. ``futures_impl.aio``
+imports ``asyncio`` (which imports ``concurrent.futures``). ``futures_impl.thread`` and
+``futures_impl.process`` import at least what the stdlib's modules import on the same
+interpreter, each ``multiprocessing`` import guarded so that ``futures_impl.process``
+imports without ``_multiprocessing`` (creating a pool there raises NotImplementedError).
 """
 
 from __future__ import annotations
