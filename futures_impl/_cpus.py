@@ -33,7 +33,14 @@ if TYPE_CHECKING:
 
 def cpu_count() -> int:
     """The CPUs this process may use: its CPU affinity, bounded by the cgroup CPU
-    quota (rounded up); at least 1."""
+    quota (rounded up); at least 1.
+
+    The affinity is ``os.process_cpu_count()`` where it exists, else
+    ``os.sched_getaffinity``; the quota is cgroup v2's ``cpu.max`` or v1's
+    ``cpu.cfs_quota_us``/``cpu.cfs_period_us``, of the process's cgroup and every parent.
+    An unreadable or malformed file counts as no quota. ``futures_impl.cpu_count()``;
+    ``max_workers="auto"`` of the pools uses it.
+    """
     return _count(affinity_count(), cgroup_cpu_limit())
 
 
