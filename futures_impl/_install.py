@@ -301,6 +301,12 @@ def install() -> None:
     """Make ``concurrent.futures`` (and its submodules) futures_impl, process-wide.
 
     Idempotent. Undo with ``uninstall()``. See the module doc for what is switched.
+
+    ``concurrent.futures`` and ``concurrent.futures._base``/``.thread``/``.process``
+    resolve to futures_impl's module objects for the whole process: asyncio, earlier
+    ``from concurrent import futures`` references and spawn/forkserver children included.
+    ``python -m futures_impl --install-pth | --remove-pth | --status [--dir DIR]`` manages
+    the opt-in start-up hook, read when ``FUTURES_IMPL_INSTALL`` is set.
     """
     global _state
     with _lock:
