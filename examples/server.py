@@ -15,7 +15,8 @@ answers, on 127.0.0.1 only:
 * ``/``: this list; anything else: 404.
 
 Why a module of its own: ``python -m http.server`` serves files, so every example got
-HTTP 404. The test suite uses this same server (``running()``, in a thread on a free port):
+HTTP 404. The test suite uses this same server (``running()``/``serving()``, in a thread on a
+free port):
 tests/test_examples.py and tests/test_docs_code_blocks.py (which exports its URL to the
 documentation's code blocks as ``EXAMPLES_SERVER``).
 """
@@ -55,6 +56,7 @@ class Server(http.server.ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.flaky_lock = threading.Lock()
         self.flaky_counts: dict[str, int] = {}  # guarded by flaky_lock; handler threads write
+        self.requests = 0  # requests answered; guarded by flaky_lock; handler threads write
 
     @property
     def url(self) -> str:
@@ -69,6 +71,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         parts = url.path.strip("/").split("/")
         query = urllib.parse.parse_qs(url.query)
+        with self.server.flaky_lock:
+            self.server.requests += 1
         try:
             if parts == [""]:
                 self._send(200, INDEX)
@@ -104,18 +108,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def running(port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve in a daemon thread for the duration of a ``with``; yields the base URL.
-    ``port=0`` lets the OS choose a free port."""
+def serving(port: int = 0, host: str = "127.0.0.1") -> Iterator[Server]:
+    """Serve in a daemon thread for the duration of a ``with``; yields the server (``.url``,
+    ``.requests``). ``port=0`` lets the OS choose a free port."""
     server = Server((host, port))
     thread = threading.Thread(target=server.serve_forever, name="examples-server", daemon=True)
     thread.start()
     try:
-        yield server.url
+        yield server
     finally:
         server.shutdown()
         server.server_close()
         thread.join(30)
+
+
+@contextlib.contextmanager
+def running(port: int = 0, host: str = "127.0.0.1") -> Iterator[str]:
+    """`serving()`, yielding the base URL only."""
+    with serving(port, host) as server:
+        yield server.url
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,9 +83,12 @@ def run_program(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, s
 
 @contextlib.contextmanager
 def _server(block: Block) -> Iterator[dict[str, str]]:
+    """``EXAMPLES_SERVER`` for a ``server`` block; such a block that made no request to it
+    fails (it ignored the variable, or fetched nothing: the directive would be wrong)."""
     if "server" in block.directives:
-        with examples.server.running() as url:
-            yield {"EXAMPLES_SERVER": url}
+        with examples.server.serving() as server:
+            yield {"EXAMPLES_SERVER": server.url}
+            assert server.requests > 0, f"{block.id}: <!-- run: server --> but no request came"
     else:
         yield {}
 
@@ -198,3 +201,8 @@ def test_server_directive_exports_the_url(tmp_path: Path) -> None:
     status, out, err = execute(Block("t.md", 1, "python", code, ["server"]), tmp_path)
     assert status == 0, err
     assert out.strip() == repr(examples.server.page_body(2).encode())
+
+
+def test_server_block_that_ignores_the_server_fails(tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match="no request came"):
+        execute(Block("t.md", 7, "python", "print('offline')\n", ["server"]), tmp_path)
