@@ -1,5 +1,6 @@
 """futures_impl.aio.AsyncExecutor with a shared semaphore and retries.
 
+    python -m examples.server &        # first, from the repository root
     python examples/async_semaphore_retries.py http://127.0.0.1:8000
 
 Eight workers run coroutine functions.  The calls to a rate-limited "API"

@@ -1,5 +1,6 @@
 """Awaiting a futures_impl thread pool from asyncio.
 
+    python -m examples.server &        # first, from the repository root
     python examples/asyncio_interop.py http://127.0.0.1:8000
 
 ``loop.run_in_executor(futures_impl.ThreadPoolExecutor(), ...)`` and

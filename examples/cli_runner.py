@@ -1,5 +1,6 @@
 """A command-line runner: ``--parallel N`` subprocess tasks with a progress log.
 
+    python -m examples.server &        # first, from the repository root
     python examples/cli_runner.py http://127.0.0.1:8000 --parallel 4
     python examples/cli_runner.py http://127.0.0.1:8000 page/1 status/500
 

@@ -1,5 +1,6 @@
 """Pattern 2b: a dict future -> index into the input list.
 
+    python -m examples.server &        # first, from the repository root
     python examples/future_to_index.py http://127.0.0.1:8000
 
 The inputs are already in a list, so store the index (a dict comprehension

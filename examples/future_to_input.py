@@ -1,5 +1,6 @@
 """Pattern 2a: a dict future -> input, consumed with as_completed.
 
+    python -m examples.server &        # first, from the repository root
     python examples/future_to_input.py http://127.0.0.1:8000
 
 React to each download as soon as it finishes, and know which URL it was.

@@ -1,5 +1,6 @@
 """Pattern 1: a list of futures, results gathered in submission order.
 
+    python -m examples.server &        # first, from the repository root
     python examples/futures_list.py http://127.0.0.1:8000
 
 Every task is interchangeable; we only want all the pages, in the order we

@@ -1,5 +1,6 @@
 """futures_impl.parallel.Parallelized: a thread pool with a progress bar.
 
+    python -m examples.server &        # first, from the repository root
     python examples/parallelized_progress.py http://127.0.0.1:8000
 
 Each input is a dict of keyword arguments; the loop gets ``(kwargs, result,

@@ -1,5 +1,6 @@
 """Pattern 2 with rich input objects: map each future to a dataclass.
 
+    python -m examples.server &        # first, from the repository root
     python examples/rich_inputs.py http://127.0.0.1:8000
 
 Any object can ride along with its future; here a small dataclass carries a
