@@ -38,6 +38,7 @@ the stdlib's internals sit in the class's "compatibility surface" section (who r
 each: docs/conformance.md); the package's lock order is at the top of _base.py.
 
 Rules that keep the pool from hanging (each has a regression test):
+
 - submit() checks "shut down? exiting?" and enqueues under the pool's `_shutdown_lock`, and
   the exit hook posts its stop signal under that same lock, so an item is either refused
   (nothing enqueued, nothing runs) or queued ahead of the stop signal (it runs).
@@ -55,6 +56,7 @@ Rules that keep the pool from hanging (each has a regression test):
   Thread.start() does when interrupted is handled in _start_worker_locked.
 
 Lock-free paths and the GIL (the one place this is argued for this module):
+
 1. `_IdleTokens`: workers append without a lock; submit() checks and pops under
    `_shutdown_lock`. deque.append/deque.pop are single C calls, atomic under the GIL
    (and under the deque's own lock on a free-threaded build); since every pop holds
