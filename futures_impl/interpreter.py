@@ -9,6 +9,7 @@ How: a ThreadPoolExecutor subclass built on the thread pool's 3.14 extension poi
 interpreter when it starts (`_InterpreterContext.initialize`), runs every call it takes
 in it, and destroys it when it leaves (`finalize`): shutdown(), the garbage collection
 of the pool and the interpreter's exit (which joins the workers) destroy them all.
+
 - A call is pickled in the submitting thread (`resolve_task`), so a call that cannot be
   sent (a lambda, a nested function) fails at submit(); functions travel by reference,
   so they must be module-level in a module the worker can import (sys.path is copied;
