@@ -110,12 +110,15 @@ class AsyncFuture(Generic[_T]):
         return self._fut
 
     def done(self) -> bool:
+        """True once the call finished, failed or was cancelled (does not wait)."""
         return self._fut.done()
 
     def cancelled(self) -> bool:
+        """True if the future was cancelled (does not wait)."""
         return self._fut.cancelled()
 
     def running(self) -> bool:
+        """True while a worker runs the call (does not wait)."""
         return self._running and not self._fut.done()
 
     def cancel(self) -> bool:
@@ -148,7 +151,16 @@ class AsyncFuture(Generic[_T]):
         self._fut.set_exception(exception)
 
     async def result(self, timeout: float | None = None) -> _T:
-        """Wait at most ``timeout`` seconds for the outcome; never cancels the call."""
+        """Wait at most ``timeout`` seconds for the outcome; never cancels the call.
+
+        ``await fut`` is ``await fut.result()``.
+
+        Raises:
+            BaseException: The call's exception, re-raised.
+            asyncio.CancelledError: The future was cancelled.
+            TimeoutError: ``"future not done after <timeout> seconds"``; the call keeps
+                running.
+        """
         if not self._fut.done():
             await _wait_one(self._fut, timeout)
         return self._fut.result()
@@ -226,6 +238,8 @@ def failed(fut: asyncio.Future[Any]) -> bool:
 
 
 class DoneAndNotDone(NamedTuple):
+    """What ``wait()`` returns: the ``done`` futures and the ``not_done`` ones (two sets)."""
+
     done: set[Any]
     not_done: set[Any]
 
