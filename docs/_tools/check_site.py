@@ -7,8 +7,9 @@ if a page
 - logs a console error or an uncaught exception, or a request of it fails (or answers
   >= 400, or leaves the machine: the site must work offline, so nothing is fetched from
   another host: no fonts, no CDN);
-- shows a picture that did not render: an `<img>` that did not load (naturalWidth 0), an
-  inline `<svg>` of the content with no child elements or an empty box;
+- shows a picture that did not render: an `<img>` that did not load (naturalWidth 0) or
+  whose SVG file draws nothing (no shape, no text), an inline `<svg>` of the content with
+  no child elements or an empty box;
 - links to a page of the site that does not exist, or to an anchor that page lacks.
 
 How: the site is served by http.server on 127.0.0.1 (a free port, a thread); the pages are
@@ -27,6 +28,7 @@ import shutil
 import sys
 import threading
 import time
+from typing import Any
 from urllib.parse import unquote, urldefrag, urlsplit
 
 PAGE_TIMEOUT_MS = 30_000
@@ -98,6 +100,41 @@ def _target(root: str, path: str) -> str | None:
     return path if os.path.isfile(local) else None
 
 
+def _watch(page: Any, where: str, problems: list[str]) -> None:
+    """Record the page's console errors, uncaught exceptions and failed requests."""
+
+    def console(msg: Any) -> None:
+        if msg.type == "error":
+            problems.append(f"{where}: console {msg.type}: {msg.text}")
+
+    def page_error(exc: Any) -> None:
+        problems.append(f"{where}: uncaught exception: {exc}")
+
+    def request_failed(request: Any) -> None:
+        problems.append(f"{where}: request failed: {request.url} ({request.failure})")
+
+    def response(resp: Any) -> None:
+        if resp.status >= 400:
+            problems.append(f"{where}: HTTP {resp.status}: {resp.url}")
+
+    page.on("console", console)
+    page.on("pageerror", page_error)
+    page.on("requestfailed", request_failed)
+    page.on("response", response)
+
+
+def _drawn(root: str, path: str) -> bool:
+    """An SVG file of the site draws something: a shape or a text, not just an empty root."""
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        tree = ElementTree.parse(os.path.join(root, unquote(path).lstrip("/")))
+    except (OSError, ElementTree.ParseError):
+        return False
+    shapes = {"path", "polygon", "polyline", "ellipse", "circle", "rect", "line", "text"}
+    return any(el.tag.rsplit("}", 1)[-1] in shapes for el in tree.iter())
+
+
 def check(root: str) -> int:
     from playwright.sync_api import sync_playwright
 
@@ -126,23 +163,17 @@ def check(root: str) -> int:
                                                  timeout=PAGE_TIMEOUT_MS)
             context = browser.new_context(service_workers="block")
             # The site works offline: any request to another host is a problem.
-            context.route(lambda url: not url.startswith(base),
-                          lambda route: (problems.append(f"external request: {route.request.url}"),
-                                         route.abort()))
+            def refuse(route: Any) -> None:
+                problems.append(f"external request: {route.request.url}")
+                route.abort()
+
+            context.route(lambda url: not url.startswith(base), refuse)
             for path in pages:
                 if time.monotonic() - started > RUN_BUDGET_S:
                     problems.append(f"run budget of {RUN_BUDGET_S:.0f} s exceeded at {path}")
                     break
                 page = context.new_page()
-                where = path
-                page.on("console", lambda msg, where=where: problems.append(
-                    f"{where}: console {msg.type}: {msg.text}") if msg.type == "error" else None)
-                page.on("pageerror", lambda exc, where=where: problems.append(
-                    f"{where}: uncaught exception: {exc}"))
-                page.on("requestfailed", lambda req, where=where: problems.append(
-                    f"{where}: request failed: {req.url} ({req.failure})"))
-                page.on("response", lambda resp, where=where: problems.append(
-                    f"{where}: HTTP {resp.status}: {resp.url}") if resp.status >= 400 else None)
+                _watch(page, path, problems)
                 try:
                     page.goto(base + path, wait_until="load", timeout=PAGE_TIMEOUT_MS)
                     page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
@@ -157,6 +188,9 @@ def check(root: str) -> int:
                     pictures += 1
                     if not img["complete"] or img["width"] <= 0:
                         problems.append(f"{path}: picture not rendered: {img['src']}")
+                    elif img["src"].startswith(base) and urlsplit(img["src"]).path.endswith(
+                            ".svg") and not _drawn(root, urlsplit(img["src"]).path):
+                        problems.append(f"{path}: picture draws nothing: {img['src']}")
                 for svg in facts["svgs"]:
                     pictures += 1
                     if svg["children"] == 0 or svg["width"] <= 0 or svg["height"] <= 0:
