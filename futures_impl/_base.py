@@ -1060,7 +1060,8 @@ class Executor:
           more (while the executor is alive) before waiting for the oldest, so at most
           `N + 1` calls are outstanding. On every Python version (the stdlib's from 3.14).
         - When `timeout` passes, `next()` raises `TimeoutError()`; the call waited for
-          and every outstanding one are cancelled.
+          and every outstanding one are cancelled (a call already running cannot be: it
+          finishes).
         - A call's exception propagates from `next()`; the iterator then ends (the next
           `next()` raises `StopIteration`) and the outstanding calls are cancelled: the
           stdlib's behaviour up to 3.15, not 3.16's "continue after an error".
