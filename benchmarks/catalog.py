@@ -339,5 +339,31 @@ ROWS = [
     ),
 ]
 
-ROWS_BY_NAME = {r.name: r for r in ROWS}
+# On demand only (`python -m benchmarks -k dask`; never in the default run or the smoke
+# test): DaskExecutor (issue 18), benchmarks/dask_scenarios.py. Their columns are not
+# always the stdlib and futures_impl: each note says what they are.
+_DASK_MAP_NOTE = (
+    "left column: {pool} ProcessPoolExecutor(2); right: DaskExecutor on a LocalCluster of 2"
+    " worker processes; map(chunksize=100) of tiny calls; not in geomean"
+)
+_DASK_SUBMIT_NOTE = (
+    "left column: Dask's own client.submit(pure=False) + .result(); right: DaskExecutor"
+    " on the same client ({how}); not in geomean"
+)
+DASK_ROWS = [
+    Row("dask_map_vs_stdlib_pool", "item", 10_000, 200, reps=3, geomean=False,
+        note=_DASK_MAP_NOTE.format(pool="the stdlib's"),
+        desc="map of 10,000 tiny calls, chunksize=100: Dask vs the stdlib's process pool"),
+    Row("dask_map_vs_our_pool", "item", 10_000, 200, reps=3, geomean=False,
+        note=_DASK_MAP_NOTE.format(pool="futures_impl's"),
+        desc="map of 10,000 tiny calls, chunksize=100: Dask vs futures_impl's process pool"),
+    Row("dask_submit_result", "task", 300, 10, geomean=False,
+        note=_DASK_SUBMIT_NOTE.format(how="one call at a time: latency"),
+        desc="submit then result(), one call at a time: DaskExecutor vs client.submit"),
+    Row("dask_submit_batch", "task", 1_000, 20, geomean=False,
+        note=_DASK_SUBMIT_NOTE.format(how="submit 1,000, then the results: throughput"),
+        desc="submit 1,000 then result() each: DaskExecutor vs client.submit"),
+]
+
+ROWS_BY_NAME = {r.name: r for r in ROWS + DASK_ROWS}
 FLOORS_BY_NAME = {f.name: f for f in FLOORS}

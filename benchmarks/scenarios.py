@@ -628,4 +628,10 @@ FUNCTIONS: dict[str, Callable[[Any, int], Result]] = {
     )
 }
 
+# The Dask rows (catalog.DASK_ROWS, on demand) live in their own module, which imports
+# this one's helpers: imported last, when they all exist.
+from .dask_scenarios import FUNCTIONS as _DASK_FUNCTIONS  # noqa: E402
+
+FUNCTIONS.update(_DASK_FUNCTIONS)
+
 __all__ = ["FUNCTIONS", "Skip", "import_module_wall"]
