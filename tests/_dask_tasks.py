@@ -56,3 +56,18 @@ def die_once(flag: str) -> int:
 
 def die() -> None:
     os._exit(1)
+
+
+def _refuse() -> None:
+    raise RuntimeError("this result cannot be unpickled here")
+
+
+class Unloadable:
+    """Pickles fine on the worker; unpickling it (in the client) raises."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return _refuse, ()
+
+
+def unloadable() -> Unloadable:
+    return Unloadable()

@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,6 +200,13 @@ def test_exception_carries_the_remote_traceback(executor: DaskExecutor) -> None:
         f.result(0)
 
 
+def test_a_result_that_cannot_be_fetched_fails_the_future(executor: DaskExecutor) -> None:
+    f = executor.submit(tasks.unloadable)
+    error = f.exception(TIMEOUT)  # settled, never left pending
+    assert type(error) is RuntimeError
+    assert str(error) == "this result cannot be unpickled here"
+
+
 # -- cancellation -----------------------------------------------------------------------------
 async def _until(dask_scheduler: Any, key: Any, known: bool, timeout: float) -> bool:
     """On the scheduler: whether `key` is (`known`) or is not among its tasks within
@@ -327,6 +335,20 @@ def test_own_local_cluster_is_closed_at_shutdown() -> None:
         cluster = client.cluster
         assert len(cluster.workers) == 1 and "outstanding" in repr(ex)
     assert client.status == "closed" and cluster.status.name == "closed"
+
+
+def test_own_cluster_shutdown_without_wait_closes_after_the_calls() -> None:
+    ex = DaskExecutor(n_workers=1, host="127.0.0.1", dashboard_address=":0")
+    client = ex.client
+    release = event(client)
+    f = ex.submit(tasks.hold, release.name)
+    ex.shutdown(wait=False)  # returns at once; a thread closes the cluster afterwards
+    (closer,) = [t for t in threading.enumerate() if t.name == "futures_impl-dask-shutdown"]
+    assert client.status == "running" and not f.done()
+    release.set()
+    assert f.result(TIMEOUT) == release.name
+    closer.join(TIMEOUT)
+    assert not closer.is_alive() and client.status == "closed"
 
 
 def test_client_and_address_are_exclusive(client: Any) -> None:
