@@ -177,11 +177,12 @@ def coverage(session: nox.Session) -> None:
     """Branch coverage of futures_impl, worker processes and child interpreters included.
 
     In the default run (CI) it is 3.13's run of the whole suite, under coverage (the default
-    sessions leave out tests(3.13): the same tests would run twice). `[tool.coverage.*]` in pyproject.toml says how children are measured; the
-    .pth file that starts coverage in child interpreters lives in this session's venv only,
-    while it runs. Ends with coverage's report, a per-module table of branch coverage alone,
-    and the gate (tests/_coverage_gate.py): a module below 85% of branches fails the session
-    unless tests/coverage_exceptions.toml gives a reason. docs/coverage.md has the details.
+    sessions leave out tests(3.13): the same tests would run twice). `[tool.coverage.*]` in
+    pyproject.toml says how children are measured; the .pth file that starts coverage in child
+    interpreters lives in this session's venv only, while it runs. Ends with coverage's report,
+    a per-module table of branch coverage alone, and the gate (tests/_coverage_gate.py): a
+    module below 85% of branches fails the session unless tests/coverage_exceptions.toml gives a
+    reason. docs/coverage.md has the details.
     Arguments go to pytest: `python3 -m nox -s coverage -- tests/test_process_pool.py` (a
     partial run skips the gate).
     """
