@@ -18,8 +18,10 @@ Coverage (`nox -s coverage`) measures child interpreters too, except those of th
 
 from __future__ import annotations
 
+import copyreg
 import http.server
 import os
+import signal
 import threading
 from collections.abc import Iterator
 
@@ -50,6 +52,27 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 # --------------------------------------------------------------------------- slow tests
+
+
+# A run started in the background of a non-interactive shell (`cmd &`) inherits SIGINT
+# ignored, and so would every child the tests start: their Ctrl-C tests would all fail (the
+# child never sees the KeyboardInterrupt). Python's own handler is put back; children started
+# with exec then begin with SIGINT at its default, as from a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# Pickling as it is before any test module is imported. Importing Dask's `distributed`
+# (tests/test_distributed.py, collected in every xdist worker) installs tblib's pickling for
+# every exception class, process-wide (copyreg): exceptions then pickle with their
+# __cause__/__context__ chains, and a fork-started worker of another test inherits that (the
+# stdlib's worker then died on an exception whose context held a lock). Collection ends by
+# putting it back; the Dask tests reinstall it for their own module.
+_DISPATCH_BEFORE_COLLECTION = dict(copyreg.dispatch_table)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    copyreg.dispatch_table.clear()
+    copyreg.dispatch_table.update(_DISPATCH_BEFORE_COLLECTION)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

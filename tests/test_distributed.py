@@ -49,6 +49,24 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60  # seconds, for any one blocking call on the loaded machine
 
 
+@pytest.fixture(scope="module", autouse=True)
+def dask_pickling() -> Iterator[None]:
+    """Dask's process-wide pickling of exceptions (tblib, installed by `import distributed`)
+    for this module's tests only: conftest undid it after collection, and it is undone again
+    after them, so other modules' fork-started workers pickle as without Dask."""
+    import copyreg
+
+    import tblib.pickling_support
+
+    saved = dict(copyreg.dispatch_table)
+    tblib.pickling_support.install()
+    try:
+        yield
+    finally:
+        copyreg.dispatch_table.clear()
+        copyreg.dispatch_table.update(saved)
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):

@@ -54,3 +54,17 @@ def test_remote_traceback_text() -> None:
 
     cause = RemoteTraceback('\n"""\nTraceback ...\nValueError: x\n"""')
     assert str(cause) == cause.text and "ValueError: x" in str(cause)
+
+
+def test_no_test_module_leaves_dask_pickling_installed() -> None:
+    """Importing `distributed` (tests/test_distributed.py, collected in this very process
+    where Dask is installed) installs tblib's pickling for every exception class in copyreg;
+    conftest undoes it after collection, so the process-pool tests' fork-started stdlib
+    workers pickle exceptions as without Dask (with it, the stdlib's worker died on an
+    exception whose __context__ held a lock: test_process_drop_in's unpicklable-exception
+    test failed after the Dask tests)."""
+    import copyreg
+    import types
+
+    assert types.TracebackType not in copyreg.dispatch_table
+    assert TypeError not in copyreg.dispatch_table
