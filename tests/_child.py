@@ -104,6 +104,10 @@ class Child:
             code = None
         for reader in self._readers:
             reader.join(timeout)
+        if code is None:  # shown whole in the report's "Captured stdout" (assertion
+            # messages are cut short there: a hang's faulthandler dump would be lost)
+            print(f"[child hung: killed after {timeout} s]\n--- stdout\n{self.stdout}"
+                  f"--- stderr\n{self.stderr}")
         return code
 
     def kill(self) -> None:

@@ -3,10 +3,11 @@
 The blocks are found by tests/_doc_blocks.py, one test per block (id ``page:line``), so xdist
 runs them in parallel. ```` ```python ```` blocks are complete programs: each is written to a
 file in a fresh temporary directory (the cwd) and run with ``sys.executable`` in its own
-session, the repository on PYTHONPATH, with a timeout (the whole session killed on expiry);
-it must exit 0 and print no traceback. ```` ```pycon ```` blocks are doctests (``python -m
-doctest``, ELLIPSIS on). ``text``/``console``/``bash``/``toml`` blocks are shown, not run;
-any other tag, or none, fails ``test_every_block_has_a_known_tag``.
+session, the repository on PYTHONPATH, never under coverage, with a timeout (the whole
+session killed on expiry); it must exit 0 and print no traceback. ```` ```pycon ````
+blocks are doctests (``python -m doctest``, ELLIPSIS on). ``text``/``console``/``bash``/
+``toml`` blocks are shown, not run; any other tag, or none, fails
+``test_every_block_has_a_known_tag``.
 
 ``<!-- run: ... -->`` directives (the line right before the fence; see tests/_doc_blocks.py and
 /work/coord conventions): ``server`` starts examples.server (in a thread of this process, on a
@@ -34,6 +35,12 @@ from _doc_blocks import EXECUTED, NEEDS_PYTHON, ROOT, SHOWN, Block
 import examples.server
 
 RUN_TIMEOUT = 60.0
+# A block runs in the interpreter its reader has: without coverage's start-up hook (the
+# coverage session exports these to measure child processes). That hook imports modules
+# before the block's first line (embedding.md's trimmed-stdlib demo asserts that logging is
+# not imported yet) and its tracer does not load in subinterpreters (interpreter.md's demo
+# then prints warnings and tracebacks on stderr, which fail the block).
+UNTRACED = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
 BLOCKS = _doc_blocks.collect()
 RUN = [b for b in BLOCKS if b.lang in EXECUTED]
 
@@ -102,7 +109,7 @@ def test_every_block_has_a_known_tag() -> None:
 
 def execute(block: Block, tmp_path: Path) -> tuple[int, str, str]:
     """Run one python/pycon block as the collector does: (exit status, stdout, stderr)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and k not in UNTRACED}
     env["PYTHONPATH"] = ROOT
     if block.lang == "python":
         (tmp_path / "block.py").write_text(block.code, encoding="utf-8")

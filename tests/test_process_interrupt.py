@@ -67,13 +67,26 @@ PROGRAM = textwrap.dedent(
         return i
 
     def main_blocked_in(name):
-        # The main thread is inside `name` (its innermost frames: it is blocked there).
-        frame = sys._current_frames().get(threading.main_thread().ident)
+        # The main thread is inside `name` (its innermost frames) and asleep in the
+        # kernel. Both: a SIGINT landing after the lock's C code released the GIL but
+        # before its futex wait began is not seen until that wait ends (CPython looks at
+        # pending signals between bytecodes and when a wait is interrupted), so a signal
+        # sent at the moment the frame shows up (the GIL handed over on the way into the
+        # wait, the machine loaded) was sometimes never seen: the program hung (seen once
+        # in CI, under coverage).
+        main = threading.main_thread()
+        frame = sys._current_frames().get(main.ident)
         names = []
         while frame is not None:
             names.append(frame.f_code.co_name)
             frame = frame.f_back
-        return name in names[:8]
+        if name not in names[:8]:
+            return False
+        try:
+            with open(f"/proc/self/task/{main.native_id}/stat") as f:
+                return f.read().rpartition(")")[2].split()[0] == "S"
+        except OSError:  # no /proc (not Linux): the frame alone
+            return True
 
     def interrupt_main_when_blocked_in(name):
         # Ctrl-C while the main thread waits in `name` (a real SIGINT, to that thread).

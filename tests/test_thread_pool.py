@@ -163,9 +163,14 @@ def test_threads_exit_when_executor_is_collected(mod: ModuleType) -> None:
     _names_of_n_concurrent_tasks(ex, 2)
     threads = list(ex._threads)
     del ex
-    gc.collect()
-    for t in threads:
-        t.join()  # bounded by the test timeout
+    # A worker that has just finished a call may still hold the executor for a moment (the
+    # stdlib's checks its shutdown flag through a strong reference). Under reference
+    # counting it is freed when that reference goes; PyPy frees it only at a later
+    # collection, so one gc.collect() racing that moment leaves the workers waiting forever
+    # (seen in CI). Collect until they have exited (bounded by the test timeout).
+    while any(t.is_alive() for t in threads):
+        gc.collect()
+        threads[0].join(0.01)
 
 
 # ----------------------------------------------------------------------------- initializer
