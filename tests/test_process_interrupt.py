@@ -68,12 +68,11 @@ PROGRAM = textwrap.dedent(
 
     def main_blocked_in(name):
         # The main thread is inside `name` (its innermost frames) and asleep in the
-        # kernel. Both: a SIGINT landing after the lock's C code released the GIL but
-        # before its futex wait began is not seen until that wait ends (CPython looks at
-        # pending signals between bytecodes and when a wait is interrupted), so a signal
-        # sent at the moment the frame shows up (the GIL handed over on the way into the
-        # wait, the machine loaded) was sometimes never seen: the program hung (seen once
-        # in CI, under coverage).
+        # kernel. The kernel check guards a suspected race, not a proven one: a SIGINT
+        # landing after the lock's C code released the GIL but before its futex wait
+        # began would not be seen until that wait ends (CPython looks at pending signals
+        # between bytecodes and when a wait is interrupted). This program hung once in
+        # CI under coverage with the frame check alone; that hang was not reproduced.
         main = threading.main_thread()
         frame = sys._current_frames().get(main.ident)
         names = []

@@ -168,9 +168,10 @@ def test_threads_exit_when_executor_is_collected(mod: ModuleType) -> None:
     # counting it is freed when that reference goes; PyPy frees it only at a later
     # collection, so one gc.collect() racing that moment leaves the workers waiting forever
     # (seen in CI). Collect until they have exited (bounded by the test timeout).
-    while any(t.is_alive() for t in threads):
-        gc.collect()
-        threads[0].join(0.01)
+    for t in threads:
+        while t.is_alive():
+            gc.collect()
+            t.join(0.01)
 
 
 # ----------------------------------------------------------------------------- initializer
